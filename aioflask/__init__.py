@@ -1,0 +1,70 @@
+"""aioflask: the Flask API, async-first on ASGI.
+
+Change `from flask import ...` to `from aioflask import ...` and serve the app
+with `uvicorn module:app`.
+"""
+
+from __future__ import annotations
+
+from markupsafe import Markup as Markup
+from markupsafe import escape as escape
+
+from . import json as json
+from .app import Flask as Flask
+from .config import Config as Config
+from .ctx import after_this_request as after_this_request
+from .ctx import copy_current_request_context as copy_current_request_context
+from .ctx import has_app_context as has_app_context
+from .ctx import has_request_context as has_request_context
+from .exceptions import abort as abort
+from .globals import current_app as current_app
+from .globals import g as g
+from .globals import request as request
+from .globals import session as session
+from .helpers import flash as flash
+from .helpers import get_flashed_messages as get_flashed_messages
+from .helpers import make_response as make_response
+from .helpers import redirect as redirect
+from .helpers import send_file as send_file
+from .helpers import send_from_directory as send_from_directory
+from .helpers import stream_with_context as stream_with_context
+from .helpers import url_for as url_for
+from .json import jsonify as jsonify
+from .templating import render_template as render_template
+from .templating import render_template_string as render_template_string
+from .templating import stream_template as stream_template
+from .templating import stream_template_string as stream_template_string
+from .wrappers import Request as Request
+from .wrappers import Response as Response
+
+__all__ = [
+    "Config",
+    "Flask",
+    "Markup",
+    "Request",
+    "Response",
+    "abort",
+    "after_this_request",
+    "copy_current_request_context",
+    "current_app",
+    "escape",
+    "flash",
+    "g",
+    "get_flashed_messages",
+    "has_app_context",
+    "has_request_context",
+    "json",
+    "jsonify",
+    "make_response",
+    "redirect",
+    "render_template",
+    "render_template_string",
+    "request",
+    "send_file",
+    "send_from_directory",
+    "session",
+    "stream_template",
+    "stream_template_string",
+    "stream_with_context",
+    "url_for",
+]

@@ -1,0 +1,74 @@
+"""ASGI glue: one HTTP request through the app, and the lifespan protocol."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.types import Receive, Scope, Send
+
+from .ctx import RequestContext
+
+if TYPE_CHECKING:
+    from .app import Flask
+
+#: Scope key the test client sets to keep a request's context after it ends.
+PRESERVE_KEY = "aioflask.preserve_context"
+
+
+async def handle_http(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
+    """Serve one HTTP request: push contexts, dispatch, send, tear down."""
+    request = app.request_class(scope, receive, send)
+    ctx = RequestContext(app, request)
+    ctx.push()
+    error: BaseException | None = None
+    try:
+        app.match_request(request)
+        try:
+            response = await app.full_dispatch_request(ctx)
+        except BaseException as e:
+            error = e
+            raise
+        await response(scope, receive, send)
+    finally:
+        exc = ctx._unhandled or error
+        preserve = scope.get(PRESERVE_KEY)
+        if preserve is not None:
+            # The test client's `with client:` block tears this context down later.
+            ctx.detach()
+            preserve(ctx, exc)
+        else:
+            await ctx.apop(exc)
+
+
+async def handle_lifespan(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
+    """Run `before_serving` on startup and `after_serving` on shutdown, in an app context."""
+    while True:
+        message = await receive()
+        kind = message["type"]
+        if kind == "lifespan.startup":
+            try:
+                await run_serving_funcs(app, app.before_serving_funcs)
+            except Exception as exc:
+                app.logger.exception("A before_serving function failed; the server will not start")
+                await send({"type": "lifespan.startup.failed", "message": _describe(exc)})
+                return
+            await send({"type": "lifespan.startup.complete"})
+        elif kind == "lifespan.shutdown":
+            try:
+                await run_serving_funcs(app, app.after_serving_funcs)
+            except Exception as exc:
+                app.logger.exception("An after_serving function failed")
+                await send({"type": "lifespan.shutdown.failed", "message": _describe(exc)})
+                return
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def run_serving_funcs(app: Flask, funcs: list[Any]) -> None:
+    async with app.app_context():
+        for func in funcs:
+            await app.ensure_async_call(func)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"

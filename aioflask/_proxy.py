@@ -1,0 +1,93 @@
+"""A small typed proxy that forwards to an object looked up on each use.
+
+The context globals (`request`, `g`, `session`, `current_app`) are instances of
+`LocalProxy`: every attribute access asks a getter for the object bound to the
+current context (a `contextvars.ContextVar` lookup) and forwards to it. Internal
+code calls the getters directly and never pays for the indirection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class LocalProxy(Generic[T]):
+    """Forward every operation to the object returned by `getter()`.
+
+    `getter` raises `RuntimeError` when nothing is bound; a proxy is falsy in
+    that case, so `if request:` works outside a request as it does in Flask.
+    """
+
+    __slots__ = ("_getter", "__wrapped_name__")
+
+    def __init__(self, getter: Callable[[], T], name: str) -> None:
+        object.__setattr__(self, "_getter", getter)
+        object.__setattr__(self, "__wrapped_name__", name)
+
+    def _get_current_object(self) -> T:
+        """Return the real object behind the proxy (for identity checks or pickling)."""
+        return self._getter()  # type: ignore[no-any-return]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._getter(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._getter(), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(self._getter(), name)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._getter()[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._getter()[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        del self._getter()[key]
+
+    def __contains__(self, item: Any) -> bool:
+        return item in self._getter()
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._getter())
+
+    def __len__(self) -> int:
+        return len(self._getter())
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._getter()(*args, **kwargs)
+
+    def __bool__(self) -> bool:
+        try:
+            obj = self._getter()
+        except RuntimeError:
+            return False
+        return bool(obj)
+
+    def __eq__(self, other: object) -> bool:
+        return bool(self._getter() == other)
+
+    def __ne__(self, other: object) -> bool:
+        return bool(self._getter() != other)
+
+    __hash__ = None  # type: ignore[assignment]  # proxies compare by value, like their targets
+
+    def __repr__(self) -> str:
+        try:
+            obj = self._getter()
+        except RuntimeError:
+            return f"<unbound {self.__wrapped_name__} proxy>"
+        return repr(obj)
+
+    def __str__(self) -> str:
+        return str(self._getter())
+
+    def __dir__(self) -> list[str]:
+        try:
+            return dir(self._getter())
+        except RuntimeError:
+            return []

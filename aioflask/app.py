@@ -1,0 +1,907 @@
+"""The `Flask` application object: registry, request pipeline and ASGI entry point."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+import sys
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from datetime import timedelta
+from itertools import chain
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+from urllib.parse import quote
+
+from starlette.datastructures import Headers as _StarletteHeaders
+from starlette.responses import Response as _StarletteResponse
+from starlette.types import Receive, Scope, Send
+
+from . import _asgi
+from ._threads import default_pool
+from .config import Config
+from .ctx import AppContext, RequestContext, _AppCtxGlobals, _is_async_callable
+from .exceptions import (
+    Aborter,
+    BadRequest,
+    BadRequestKeyError,
+    HTTPException,
+    InternalServerError,
+    RequestRedirect,
+    RoutingException,
+)
+from .globals import _cv_app, _cv_request
+from .json.provider import DefaultJSONProvider, JSONProvider
+from .routing import BuildError, Map, Rule
+from .scaffold import Scaffold, _endpoint_from_view_func, _methods_of, setupmethod
+from .sessions import SecureCookieSessionInterface, SessionInterface, SessionMixin
+from .typing import LifespanCallable, ResponseReturnValue, RouteCallable, TeardownCallable
+from .wrappers import Request, Response
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from .testing import FlaskClient
+
+T = TypeVar("T")
+T_teardown = TypeVar("T_teardown", bound=TeardownCallable)
+T_lifespan = TypeVar("T_lifespan", bound=LifespanCallable)
+
+
+_ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").lower() not in ("", "0", "false", "no")
+
+
+def _run_coro_blocking(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from sync code (a `with` block)."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    # Called from sync code inside a running loop: use a private loop on a thread.
+    import threading
+
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(coro)
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return cast(T, box["value"])
+
+
+class Flask(Scaffold):
+    """The application: routes, hooks and configuration, and an ASGI app.
+
+    ```python
+    from aioflask import Flask
+
+    app = Flask(__name__)
+
+    @app.get("/")
+    async def index():
+        return "Hello"
+    ```
+    Serve it with `uvicorn module:app`. `app.asgi_app` is the inner ASGI
+    callable; wrap it with ASGI middleware the way Flask apps wrap
+    `app.wsgi_app`: `app.asgi_app = Middleware(app.asgi_app)`.
+    """
+
+    request_class: type[Request] = Request
+    response_class: type[Response] = Response
+    session_interface: SessionInterface = SecureCookieSessionInterface()
+    json_provider_class: type[JSONProvider] = DefaultJSONProvider
+    app_ctx_globals_class = _AppCtxGlobals
+    config_class = Config
+    aborter_class = Aborter
+    url_rule_class = Rule
+    url_map_class = Map
+    test_client_class: type[FlaskClient] | None = None
+    jinja_options: dict[str, Any] = {}
+
+    default_config: dict[str, Any] = {
+        "DEBUG": None,
+        "TESTING": False,
+        "PROPAGATE_EXCEPTIONS": None,
+        "SECRET_KEY": None,
+        "SECRET_KEY_FALLBACKS": None,
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=31),
+        "USE_X_SENDFILE": False,
+        "TRUSTED_HOSTS": None,
+        "SERVER_NAME": None,
+        "APPLICATION_ROOT": "/",
+        "SESSION_COOKIE_NAME": "session",
+        "SESSION_COOKIE_DOMAIN": None,
+        "SESSION_COOKIE_PATH": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SECURE": False,
+        "SESSION_COOKIE_PARTITIONED": False,
+        "SESSION_COOKIE_SAMESITE": None,
+        "SESSION_REFRESH_EACH_REQUEST": True,
+        # Flask's default is None (unlimited). aioflask reads bodies before the
+        # view runs, so an unbounded default would let any client fill memory.
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 500_000,
+        "MAX_FORM_PARTS": 1_000,
+        "SEND_FILE_MAX_AGE_DEFAULT": None,
+        "TRAP_BAD_REQUEST_ERRORS": None,
+        "TRAP_HTTP_EXCEPTIONS": False,
+        "EXPLAIN_TEMPLATE_LOADING": False,
+        "PREFERRED_URL_SCHEME": "http",
+        "TEMPLATES_AUTO_RELOAD": None,
+        "MAX_COOKIE_SIZE": 4093,
+        "PROVIDE_AUTOMATIC_OPTIONS": True,
+    }
+
+    def __init__(
+        self,
+        import_name: str,
+        static_url_path: str | None = None,
+        static_folder: str | os.PathLike[str] | None = "static",
+        static_host: str | None = None,
+        host_matching: bool = False,
+        subdomain_matching: bool = False,
+        template_folder: str | os.PathLike[str] | None = "templates",
+        instance_path: str | None = None,
+        instance_relative_config: bool = False,
+        root_path: str | None = None,
+    ) -> None:
+        super().__init__(
+            import_name,
+            static_folder=static_folder,
+            static_url_path=static_url_path,
+            template_folder=template_folder,
+            root_path=root_path,
+        )
+        if instance_path is None:
+            instance_path = os.path.join(self.root_path, "instance")
+        elif not os.path.isabs(instance_path):
+            raise ValueError("If an instance path is provided it must be absolute.")
+        self.instance_path = instance_path
+        defaults = dict(self.default_config)
+        defaults["DEBUG"] = _env_flag("FLASK_DEBUG")
+        self.config = self.config_class(
+            self.instance_path if instance_relative_config else self.root_path, defaults
+        )
+        self.aborter = self.aborter_class()
+        self.json: JSONProvider = self.json_provider_class(self)
+        self.url_map = self.url_map_class()
+        self.url_build_error_handlers: list[Callable[[Exception, str, dict[str, Any]], str]] = []
+        self.teardown_appcontext_funcs: list[TeardownCallable] = []
+        self.shell_context_processors: list[Callable[[], dict[str, Any]]] = []
+        self.before_serving_funcs: list[LifespanCallable] = []
+        self.after_serving_funcs: list[LifespanCallable] = []
+        self.blueprints: dict[str, Any] = {}
+        self.extensions: dict[str, Any] = {}
+        self.subdomain_matching = subdomain_matching
+        self._got_first_request = False
+        self._async_cache: dict[Any, bool] = {}
+        self._jinja_env: jinja2.Environment | None = None
+        self._logger: logging.Logger | None = None
+        if self.has_static_folder:
+            self.add_url_rule(
+                f"{self.static_url_path}/<path:filename>",
+                endpoint="static",
+                view_func=self.send_static_file,
+            )
+
+    # -- identity and config-backed attributes ---------------------------------------
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        """The import name, or the running script's stem when it is `__main__`."""
+        if self.import_name == "__main__":
+            fn = getattr(sys.modules["__main__"], "__file__", None)
+            if fn is None:
+                return "__main__"
+            return os.path.splitext(os.path.basename(fn))[0]
+        return self.import_name
+
+    @property
+    def debug(self) -> bool:
+        return bool(self.config["DEBUG"])
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self.config["DEBUG"] = value
+        if self.config["TEMPLATES_AUTO_RELOAD"] is None and self._jinja_env is not None:
+            self._jinja_env.auto_reload = value
+
+    @property
+    def testing(self) -> bool:
+        return bool(self.config["TESTING"])
+
+    @testing.setter
+    def testing(self, value: bool) -> None:
+        self.config["TESTING"] = value
+
+    @property
+    def secret_key(self) -> str | bytes | None:
+        return self.config["SECRET_KEY"]  # type: ignore[no-any-return]
+
+    @secret_key.setter
+    def secret_key(self, value: str | bytes | None) -> None:
+        self.config["SECRET_KEY"] = value
+
+    @property
+    def permanent_session_lifetime(self) -> timedelta:
+        value = self.config["PERMANENT_SESSION_LIFETIME"]
+        return value if isinstance(value, timedelta) else timedelta(seconds=value)
+
+    @permanent_session_lifetime.setter
+    def permanent_session_lifetime(self, value: timedelta | int) -> None:
+        self.config["PERMANENT_SESSION_LIFETIME"] = value
+
+    @property
+    def logger(self) -> logging.Logger:
+        """A `logging.Logger` named after the app (see `aioflask.logging`)."""
+        if self._logger is None:
+            from .logging import create_logger
+
+            self._logger = create_logger(self)
+        return self._logger
+
+    @property
+    def jinja_env(self) -> jinja2.Environment:
+        """The Jinja environment, created on first use."""
+        if self._jinja_env is None:
+            from .templating import create_environment
+
+            self._jinja_env = create_environment(self)
+        return self._jinja_env
+
+    # -- registration ------------------------------------------------------------------------
+    def _check_setup_finished(self, f_name: str) -> None:
+        if self._got_first_request:
+            raise AssertionError(
+                f"The setup method '{f_name}' can no longer be called on the application. "
+                "It has already handled its first request, so changes would not be applied "
+                "consistently. Make sure all imports, decorators, functions, etc. needed to "
+                "set up the application are done before running it."
+            )
+
+    @setupmethod
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: RouteCallable | None = None,
+        provide_automatic_options: bool | None = None,
+        **options: Any,
+    ) -> None:
+        """Register a URL rule; `route` is the decorator form.
+
+        `view_func` may be omitted to add a rule usable only for `url_for` (bind a
+        function to it later with `endpoint`). Methods default to
+        `view_func.methods` or `["GET"]`; HEAD is added for GET and OPTIONS is
+        answered automatically unless disabled.
+        """
+        if endpoint is None:
+            endpoint = _endpoint_from_view_func(view_func)  # type: ignore[arg-type]
+        methods = _methods_of(view_func, options.pop("methods", None))
+        required = set(getattr(view_func, "required_methods", ()))
+        if provide_automatic_options is None:
+            provide_automatic_options = getattr(view_func, "provide_automatic_options", None)
+        if provide_automatic_options is None:
+            provide_automatic_options = "OPTIONS" not in methods and bool(
+                self.config["PROVIDE_AUTOMATIC_OPTIONS"]
+            )
+        if provide_automatic_options:
+            required.add("OPTIONS")
+        methods |= required
+        rule_obj = self.url_rule_class(rule, endpoint=endpoint, methods=methods, **options)
+        rule_obj.provide_automatic_options = provide_automatic_options
+        self.url_map.add(rule_obj)
+        if view_func is not None:
+            old = self.view_functions.get(endpoint)
+            if old is not None and old != view_func:
+                raise AssertionError(
+                    "View function mapping is overwriting an existing endpoint function: "
+                    f"{endpoint}"
+                )
+            self.view_functions[endpoint] = view_func
+
+    @setupmethod
+    def teardown_appcontext(self, f: T_teardown) -> T_teardown:
+        """Run `f(exc)` when the application context ends (after each request, too)."""
+        self.teardown_appcontext_funcs.append(f)
+        return f
+
+    @setupmethod
+    def before_serving(self, f: T_lifespan) -> T_lifespan:
+        """Run `f()` once when the server starts (ASGI lifespan startup), in an app context."""
+        self.before_serving_funcs.append(f)
+        return f
+
+    @setupmethod
+    def after_serving(self, f: T_lifespan) -> T_lifespan:
+        """Run `f()` once when the server stops (ASGI lifespan shutdown), in an app context."""
+        self.after_serving_funcs.append(f)
+        return f
+
+    def template_filter(self, name: str | None = None) -> Callable[[T], T]:
+        """Register a Jinja filter: `@app.template_filter()`."""
+
+        def decorator(f: T) -> T:
+            self.jinja_env.filters[name or f.__name__] = f  # type: ignore[attr-defined]
+            return f
+
+        return decorator
+
+    def template_test(self, name: str | None = None) -> Callable[[T], T]:
+        """Register a Jinja test: `@app.template_test()`."""
+
+        def decorator(f: T) -> T:
+            self.jinja_env.tests[name or f.__name__] = f  # type: ignore[attr-defined]
+            return f
+
+        return decorator
+
+    def template_global(self, name: str | None = None) -> Callable[[T], T]:
+        """Register a Jinja global: `@app.template_global()`."""
+
+        def decorator(f: T) -> T:
+            self.jinja_env.globals[name or f.__name__] = f  # type: ignore[attr-defined]
+            return f
+
+        return decorator
+
+    # -- contexts ------------------------------------------------------------------------------
+    def app_context(self) -> AppContext:
+        """A new application context: `with app.app_context(): ...`."""
+        return AppContext(self)
+
+    def request_context(self, scope: Scope, receive: Receive | None = None) -> RequestContext:
+        """A request context for an ASGI scope; the URL is matched right away."""
+        request = self.request_class(scope, receive) if receive else self.request_class(scope)
+        ctx = RequestContext(self, request)
+        self.match_request(request)
+        return ctx
+
+    def test_request_context(self, *args: Any, **kwargs: Any) -> RequestContext:
+        """A request context for a made-up request, for tests and the shell.
+
+        Takes `path`, `method`, `data`, `json`, `headers`, `query_string`,
+        `base_url`, `content_type`; the body is available at once.
+        ```python
+        with app.test_request_context("/hello", method="POST", data={"x": "1"}):
+            assert request.form["x"] == "1"
+        ```
+        """
+        from .testing import build_request
+
+        request = build_request(self, *args, **kwargs)
+        ctx = RequestContext(self, request)
+        self.match_request(request)
+        return ctx
+
+    def test_client(self, use_cookies: bool = True, **kwargs: Any) -> FlaskClient:
+        """A test client: an `httpx.AsyncClient` bound to this app that also works synchronously.
+
+        See `aioflask.testing.FlaskClient`.
+        """
+        from .testing import FlaskClient
+
+        cls = self.test_client_class or FlaskClient
+        return cls(self, use_cookies=use_cookies, **kwargs)
+
+    # -- ASGI ------------------------------------------------------------------------------------
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI entry point; it calls `self.asgi_app`, which middleware may replace."""
+        await self.asgi_app(scope, receive, send)
+
+    async def asgi_app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The inner ASGI app: handles `http` and `lifespan` scopes.
+
+        Wrap it to add ASGI middleware: `app.asgi_app = Middleware(app.asgi_app)`.
+        """
+        kind = scope["type"]
+        if kind == "http":
+            await _asgi.handle_http(self, scope, receive, send)
+        elif kind == "lifespan":
+            await _asgi.handle_lifespan(self, scope, receive, send)
+        else:
+            raise RuntimeError(
+                f"aioflask cannot handle the ASGI scope type {kind!r}: this app serves "
+                "'http' and 'lifespan' scopes only."
+            )
+
+    def run(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        debug: bool | None = None,
+        **options: Any,
+    ) -> None:
+        """Serve the app with uvicorn (blocking); for development.
+
+        `host` defaults to 127.0.0.1 and `port` to 5000. Other keyword arguments
+        go to `uvicorn.run` (for example `reload=True`, `workers=4`).
+        """
+        import uvicorn
+
+        if debug is not None:
+            self.debug = bool(debug)
+        options.setdefault("log_level", "debug" if self.debug else "info")
+        uvicorn.run(self, host=host or "127.0.0.1", port=port or 5000, **options)
+
+    # -- calling user code -------------------------------------------------------------------------
+    def _is_async(self, f: Any) -> bool:
+        try:
+            return self._async_cache[f]
+        except (KeyError, TypeError):
+            result = _is_async_callable(f)
+            try:
+                self._async_cache[f] = result
+            except TypeError:  # unhashable callable
+                pass
+            return result
+
+    async def ensure_async_call(self, f: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Call a view, hook or handler: await it if async, else run it on the request's thread."""
+        if self._is_async(f):
+            return await f(*args, **kwargs)
+        ctx = _cv_request.get(None)
+        if ctx is not None:
+            rv = await ctx.run_sync(f, *args, **kwargs)
+        else:
+            worker = await default_pool.acquire()
+            try:
+                rv = await worker.run(f, *args, **kwargs)
+            finally:
+                default_pool.release(worker)
+        if inspect.isawaitable(rv):
+            rv = await rv
+        return rv
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Return a function callable from sync code (async functions are run to completion)."""
+        if not self._is_async(func):
+            return func
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return _run_coro_blocking(func(*args, **kwargs))
+
+        return wrapper
+
+    # -- sessions --------------------------------------------------------------------------------
+    def _open_session_now(self, request: Request) -> SessionMixin:
+        interface = self.session_interface
+        coro = interface.open_session(self, request)
+        try:
+            coro.send(None)
+        except StopIteration as stop:
+            session = stop.value
+        else:
+            coro.close()
+            raise RuntimeError(
+                f"{type(interface).__name__}.open_session awaited something while the session "
+                "was opened on first use. Set 'lazy_open = False' on the interface so the "
+                "session is opened before the view runs."
+            )
+        return session if session is not None else interface.make_null_session(self)
+
+    # -- routing -----------------------------------------------------------------------------------
+    def match_request(self, request: Request) -> None:
+        """Match the URL; a routing error is stored on the request and raised in dispatch."""
+        try:
+            request.url_rule, request.view_args = self.url_map.match(request.path, request.method)
+        except RequestRedirect as e:
+            qs = request.query_string.decode("latin-1")
+            url = f"{request.scheme}://{request.host}{quote(request.script_root)}{quote(e.new_url)}"
+            request.routing_exception = RequestRedirect(f"{url}?{qs}" if qs else url)
+        except HTTPException as e:
+            request.routing_exception = e
+
+    def url_for(
+        self,
+        endpoint: str,
+        *,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        _external: bool | None = None,
+        **values: Any,
+    ) -> str:
+        """Build the URL of an endpoint; see `aioflask.url_for`."""
+        req_ctx = _cv_request.get(None)
+        if req_ctx is not None:
+            request = req_ctx.request
+            if endpoint[:1] == ".":
+                bp = request.blueprint
+                endpoint = f"{bp}{endpoint}" if bp is not None else endpoint[1:]
+            if _external is None:
+                _external = _scheme is not None
+            script_root = request.script_root
+            host = request.host
+            scheme = request.scheme
+        else:
+            if _external is None:
+                _external = True
+            host = self.config["SERVER_NAME"]
+            if host is None and _external:
+                raise RuntimeError(
+                    "Unable to build URLs outside an active request without 'SERVER_NAME' "
+                    "configured. Also configure 'APPLICATION_ROOT' and "
+                    "'PREFERRED_URL_SCHEME' as needed."
+                )
+            script_root = str(self.config["APPLICATION_ROOT"]).rstrip("/")
+            scheme = self.config["PREFERRED_URL_SCHEME"]
+        if _scheme is not None and not _external:
+            raise ValueError("When specifying '_scheme', '_external' must be True.")
+        self.inject_url_defaults(endpoint, values)
+        try:
+            path = self.url_map.build(endpoint, values, method=_method)
+        except BuildError as error:
+            values.update(_anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external)
+            return self.handle_url_build_error(error, endpoint, values)
+        url = quote(script_root) + path
+        if _external:
+            url = f"{_scheme or scheme}://{host}{url}"
+        if _anchor is not None:
+            url = f"{url}#{quote(_anchor, safe=_ANCHOR_SAFE)}"
+        return url
+
+    def inject_url_defaults(self, endpoint: str, values: dict[str, Any]) -> None:
+        """Let the `url_defaults` functions of the app and the endpoint's blueprints fill `values`."""
+        names: list[str | None] = [None]
+        if "." in endpoint:
+            parts = endpoint.split(".")[:-1]
+            names.extend(".".join(parts[: i + 1]) for i in range(len(parts)))
+        for name in names:
+            for func in self.url_default_functions.get(name, ()):
+                func(endpoint, values)
+
+    def handle_url_build_error(self, error: BuildError, endpoint: str, values: dict[str, Any]) -> str:
+        """Give `url_build_error_handlers` a chance to return a URL, else re-raise."""
+        for handler in self.url_build_error_handlers:
+            try:
+                rv = handler(error, endpoint, values)
+            except BuildError as e:
+                error = e
+            else:
+                if rv is not None:
+                    return rv
+        if error is sys.exc_info()[1]:
+            raise
+        raise error
+
+    def redirect(self, location: str, code: int = 302) -> Response:
+        """A redirect response; relative locations stay relative, as in Flask."""
+        from .helpers import _make_redirect
+
+        return _make_redirect(self.response_class, location, code)
+
+    # -- the pipeline -------------------------------------------------------------------------------
+    async def full_dispatch_request(self, ctx: RequestContext) -> Response:
+        """Read the body, run the hooks and the view, and turn the result into a response."""
+        self._got_first_request = True
+        request = ctx.request
+        try:
+            try:
+                if request.routing_exception is None and not getattr(
+                    request.url_rule, "stream_body", False
+                ):
+                    await request._load_body()
+                rv = await self.preprocess_request(ctx)
+                if rv is None:
+                    rv = await self.dispatch_request(ctx)
+            except Exception as e:
+                rv = await self.handle_user_exception(e, ctx)
+            return await self.finalize_request(rv, ctx)
+        except Exception as e:
+            return await self.handle_exception(e, ctx)
+
+    async def preprocess_request(self, ctx: RequestContext | None = None) -> Any:
+        """Run the URL value preprocessors and `before_request` hooks (app, then blueprints)."""
+        if ctx is None:
+            ctx = cast(RequestContext, _cv_request.get())
+        request = ctx.request
+        names: tuple[str | None, ...] = (None, *reversed(request.blueprints))
+        for name in names:
+            for url_func in self.url_value_preprocessors.get(name, ()):
+                url_func(request.endpoint, request.view_args)
+        for name in names:
+            for before_func in self.before_request_funcs.get(name, ()):
+                rv = await self.ensure_async_call(before_func)
+                if rv is not None:
+                    return rv
+        return None
+
+    async def dispatch_request(self, ctx: RequestContext) -> Any:
+        """Raise a stored routing error, answer automatic OPTIONS, or call the view."""
+        request = ctx.request
+        if request.routing_exception is not None:
+            raise request.routing_exception
+        rule = cast(Rule, request.url_rule)
+        if request.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
+            return self.make_default_options_response(ctx)
+        view = self.view_functions[rule.endpoint]
+        return await self.ensure_async_call(view, **(request.view_args or {}))
+
+    def make_default_options_response(self, ctx: RequestContext | None = None) -> Response:
+        """The automatic answer to OPTIONS: an empty 200 with an `Allow` header."""
+        if ctx is None:
+            ctx = cast(RequestContext, _cv_request.get())
+        methods = self.url_map.allowed_methods(ctx.request.path)
+        rv = self.response_class()
+        rv.headers["Allow"] = ", ".join(methods)
+        return rv
+
+    async def finalize_request(
+        self, rv: Any, ctx: RequestContext, from_error_handler: bool = False
+    ) -> Response:
+        """`make_response`, then the after-request hooks and the session save."""
+        response = await self.make_response(rv)
+        try:
+            response = await self.process_response(response, ctx)
+        except Exception:
+            if not from_error_handler:
+                raise
+            self.logger.exception(
+                "Request finalizing failed with an error while handling an error"
+            )
+        return response
+
+    async def process_response(self, response: Response, ctx: RequestContext | None = None) -> Response:
+        """Run `after_this_request` callbacks, `after_request` hooks, then save the session."""
+        if ctx is None:
+            ctx = cast(RequestContext, _cv_request.get())
+        for func in ctx._after_request_functions:
+            response = await self.ensure_async_call(func, response)
+        for name in chain(ctx.request.blueprints, (None,)):
+            for after in reversed(self.after_request_funcs.get(name, ())):
+                response = await self.ensure_async_call(after, response)
+        await self._save_session(ctx, response)
+        return response
+
+    async def _save_session(self, ctx: RequestContext, response: Response) -> None:
+        interface = self.session_interface
+        session = ctx._session
+        if session is None:
+            if not interface.lazy_open:
+                session = ctx.session
+            elif interface.get_cookie_name(self) in ctx.request.cookies:
+                # Untouched, but a permanent session may need its expiry refreshed.
+                session = self._open_session_now(ctx.request)
+                session.accessed = False
+            else:
+                return
+        if not interface.is_null_session(session):
+            await interface.save_session(self, session, response)
+
+    async def make_response(self, rv: Any) -> Response:
+        """Turn a view's return value into a `Response` (Flask's rules).
+
+        Accepted: a Response; str/bytes (HTML); dict or list (JSON); a sync or
+        async iterator/generator (streamed); an HTTPException; any other ASGI
+        app (called as the response); or a tuple `(body, status)`,
+        `(body, headers)` or `(body, status, headers)`.
+        """
+        return _make_response(self, rv)
+
+    # -- errors ----------------------------------------------------------------------------------------
+    def trap_http_exception(self, e: Exception) -> bool:
+        """True when an HTTP exception should be raised instead of handled (debug aids)."""
+        if self.config["TRAP_HTTP_EXCEPTIONS"]:
+            return True
+        trap_bad_request = self.config["TRAP_BAD_REQUEST_ERRORS"]
+        if trap_bad_request is None and self.debug and isinstance(e, BadRequestKeyError):
+            return True
+        if trap_bad_request:
+            return isinstance(e, BadRequest)
+        return False
+
+    def _find_error_handler(self, e: BaseException, blueprints: list[str]) -> Callable[..., Any] | None:
+        exc_class = type(e)
+        code = e.code if isinstance(e, HTTPException) else None
+        names = (*blueprints, None)
+        for c in (code, None) if code is not None else (None,):
+            for name in names:
+                handler_map = self.error_handler_spec.get(name)
+                if not handler_map:
+                    continue
+                by_class = handler_map.get(c)
+                if not by_class:
+                    continue
+                for cls in exc_class.__mro__:
+                    handler = by_class.get(cls)
+                    if handler is not None:
+                        return handler
+        return None
+
+    async def handle_http_exception(self, e: HTTPException, ctx: RequestContext) -> Any:
+        """Use the registered handler for an HTTP error, or the error's own response."""
+        if e.code is None or isinstance(e, RoutingException):
+            return e
+        handler = self._find_error_handler(e, ctx.request.blueprints)
+        if handler is None:
+            return e
+        return await self.ensure_async_call(handler, e)
+
+    async def handle_user_exception(self, e: Exception, ctx: RequestContext) -> Any:
+        """Handle an exception from a hook or view, or re-raise it when nothing handles it."""
+        if isinstance(e, BadRequestKeyError) and (
+            self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]
+        ):
+            e.show_exception = True
+        if isinstance(e, HTTPException) and not self.trap_http_exception(e):
+            return await self.handle_http_exception(e, ctx)
+        handler = self._find_error_handler(e, ctx.request.blueprints)
+        if handler is None:
+            raise e
+        return await self.ensure_async_call(handler, e)
+
+    async def handle_exception(self, e: Exception, ctx: RequestContext) -> Response:
+        """An unhandled exception: re-raise it (testing/debug) or answer 500."""
+        ctx._unhandled = e
+        propagate = self.config["PROPAGATE_EXCEPTIONS"]
+        if propagate is None:
+            propagate = self.testing or self.debug
+        if propagate:
+            raise e
+        self.log_exception(e, ctx)
+        server_error = InternalServerError(original_exception=e)
+        handler = self._find_error_handler(server_error, ctx.request.blueprints)
+        rv: Any = server_error
+        if handler is not None:
+            try:
+                rv = await self.ensure_async_call(handler, server_error)
+            except Exception:
+                self.logger.exception("The error handler for a 500 raised an error")
+                rv = server_error
+        try:
+            return await self.finalize_request(rv, ctx, from_error_handler=True)
+        except Exception:
+            self.logger.exception("Building the 500 response failed")
+            return server_error.get_response()
+
+    def log_exception(self, e: BaseException, ctx: RequestContext) -> None:
+        """Log an unhandled exception with its traceback, once, on `app.logger`."""
+        request = ctx.request
+        self.logger.error(
+            "Exception on %r [%s]", request.path, request.method, exc_info=(type(e), e, e.__traceback__)
+        )
+
+    # -- teardown ---------------------------------------------------------------------------------------
+    async def do_teardown_request(self, exc: BaseException | None, ctx: RequestContext | None = None) -> None:
+        """Run `teardown_request` functions (blueprints first, each list reversed)."""
+        if ctx is None:
+            ctx = cast(RequestContext, _cv_request.get())
+        for name in chain(ctx.request.blueprints, (None,)):
+            for func in reversed(self.teardown_request_funcs.get(name, ())):
+                try:
+                    await self.ensure_async_call(func, exc)
+                except Exception:
+                    self.logger.exception("A teardown_request function raised an error")
+
+    def do_teardown_request_sync(self, exc: BaseException | None) -> None:
+        ctx = _cv_request.get()
+        for name in chain(ctx.request.blueprints, (None,)):
+            for func in reversed(self.teardown_request_funcs.get(name, ())):
+                self.ensure_sync(func)(exc)
+
+    async def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
+        """Run `teardown_appcontext` functions in reverse registration order."""
+        for func in reversed(self.teardown_appcontext_funcs):
+            try:
+                await self.ensure_async_call(func, exc)
+            except Exception:
+                self.logger.exception("A teardown_appcontext function raised an error")
+
+    def do_teardown_appcontext_sync(self, exc: BaseException | None = None) -> None:
+        for func in reversed(self.teardown_appcontext_funcs):
+            self.ensure_sync(func)(exc)
+
+    # -- static files ------------------------------------------------------------------------------------
+    async def send_static_file(self, filename: str) -> Response:
+        """The view behind the `static` endpoint."""
+        if not self.has_static_folder:
+            raise RuntimeError("'static_folder' must be set to serve static files.")
+        from .helpers import send_from_directory
+
+        return await send_from_directory(cast(str, self.static_folder), filename)
+
+    def open_resource(self, resource: str, mode: str = "rb", encoding: str | None = None) -> Any:
+        """Open a file relative to `root_path` for reading (e.g. `schema.sql`)."""
+        if mode not in ("r", "rt", "rb"):
+            raise ValueError("Resources can only be opened for reading.")
+        path = os.path.join(self.root_path, resource)
+        if mode == "rb":
+            return open(path, mode)
+        return open(path, mode, encoding=encoding)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+def _make_response(app: Flask, rv: Any) -> Response:
+    status: Any = None
+    headers: Any = None
+    if isinstance(rv, tuple):
+        n = len(rv)
+        if n == 3:
+            rv, status, headers = rv
+        elif n == 2:
+            if isinstance(rv[1], (_StarletteHeaders, dict, tuple, list)):
+                rv, headers = rv
+            else:
+                rv, status = rv
+        else:
+            raise TypeError(
+                "The view function did not return a valid response tuple. The tuple must "
+                "have the form (body, status, headers), (body, status), or (body, headers)."
+            )
+    if rv is None:
+        raise TypeError(
+            f"The view function for {_endpoint_name()!r} did not return a valid response. "
+            "The function either returned None or ended without a return statement."
+        )
+    response_class = app.response_class
+    if not isinstance(rv, response_class):
+        if isinstance(rv, (str, bytes, bytearray)) or isinstance(rv, (Iterator, AsyncIterator)):
+            rv = response_class(rv, status=status, headers=headers)
+            status = headers = None
+        elif isinstance(rv, (dict, list)):
+            rv = app.json.response(rv)
+        elif isinstance(rv, HTTPException):
+            rv = rv.get_response()
+        elif isinstance(rv, _StarletteResponse):
+            rv = _ForeignResponse(rv)
+        elif callable(rv):
+            rv = _ForeignResponse(rv)
+        else:
+            raise TypeError(
+                f"The view function for {_endpoint_name()!r} did not return a valid response. "
+                "The return type must be a string, dict, list, tuple with headers or status, "
+                "Response instance, iterator, or ASGI callable, but it was a "
+                f"{type(rv).__name__}."
+            )
+    rv = cast(Response, rv)
+    if status is not None:
+        if isinstance(status, (str, bytes, bytearray)):
+            rv.status = status  # type: ignore[assignment]
+        else:
+            rv.status_code = status
+    if headers:
+        rv.headers.update(headers)
+    return rv
+
+
+def _endpoint_name() -> str | None:
+    ctx = _cv_request.get(None)
+    return ctx.request.endpoint if ctx is not None else None
+
+
+class _ForeignResponse(Response):
+    """A Starlette response or any ASGI app returned by a view, sent as is.
+
+    For a Starlette response the status and headers are shared, so
+    after-request hooks can still change them.
+    """
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        super().__init__()
+        self._app = app
+        if isinstance(app, _StarletteResponse):
+            self.status_code = app.status_code
+            self.raw_headers = app.raw_headers
+            self.__dict__.pop("_headers", None)
+        else:
+            self.raw_headers.clear()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if isinstance(self._app, _StarletteResponse):
+            self._app.status_code = self.status_code
+            self._app.raw_headers = self.raw_headers
+        await self._app(scope, receive, send)

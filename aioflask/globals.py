@@ -1,0 +1,72 @@
+"""The context variables and the typed proxies bound to them.
+
+`current_app` and `g` live on the application context; `request` and `session`
+on the request context. Each context is one mutable object stored in a
+`ContextVar` before a request is dispatched, so code running in a worker thread
+(sync views) or in a task a view spawns sees the same objects.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, cast
+
+from ._proxy import LocalProxy
+
+if TYPE_CHECKING:
+    from .app import Flask
+    from .ctx import AppContext, RequestContext, _AppCtxGlobals
+    from .sessions import SessionMixin
+    from .wrappers import Request
+
+_cv_app: ContextVar[AppContext] = ContextVar("aioflask.app_ctx")
+_cv_request: ContextVar[RequestContext] = ContextVar("aioflask.request_ctx")
+
+_no_app_msg = (
+    "Working outside of application context. This code needs the current application "
+    "(current_app or g). Push a context with 'with app.app_context():' (or "
+    "'async with app.app_context():') around it, or run it inside a request."
+)
+_no_req_msg = (
+    "Working outside of request context. This code needs an active HTTP request "
+    "(request or session). Run it inside a view, or push one for tests with "
+    "'with app.test_request_context(\"/\"):'."
+)
+
+
+def _get_app_ctx() -> AppContext:
+    try:
+        return _cv_app.get()
+    except LookupError:
+        raise RuntimeError(_no_app_msg) from None
+
+
+def _get_req_ctx() -> RequestContext:
+    try:
+        return _cv_request.get()
+    except LookupError:
+        raise RuntimeError(_no_req_msg) from None
+
+
+def _get_app() -> Flask:
+    return _get_app_ctx().app
+
+
+def _get_g() -> _AppCtxGlobals:
+    return _get_app_ctx().g
+
+
+def _get_request() -> Request:
+    return _get_req_ctx().request
+
+
+def _get_session() -> SessionMixin:
+    return _get_req_ctx().session
+
+
+current_app: Flask = cast("Flask", LocalProxy(_get_app, "current_app"))
+g: _AppCtxGlobals = cast("_AppCtxGlobals", LocalProxy(_get_g, "g"))
+request: Request = cast("Request", LocalProxy(_get_request, "request"))
+session: SessionMixin = cast("SessionMixin", LocalProxy(_get_session, "session"))
+
+__all__ = ["current_app", "g", "request", "session"]

@@ -1,0 +1,218 @@
+"""Helpers used inside views: `url_for`, `redirect`, `make_response`, `flash`, files.
+
+None of these need `await`: they do no I/O (sending a file is done when the
+response is sent, off the event loop).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
+
+from markupsafe import escape
+
+from .exceptions import NotFound
+from .globals import _cv_request, current_app, session
+
+if TYPE_CHECKING:
+    from .wrappers import Response
+
+T = TypeVar("T")
+_IRI_SAFE = "/%:@&?=+$,;#!~*'()[]"
+
+
+def url_for(
+    endpoint: str,
+    *,
+    _anchor: str | None = None,
+    _method: str | None = None,
+    _scheme: str | None = None,
+    _external: bool | None = None,
+    **values: Any,
+) -> str:
+    """Build the URL of `endpoint` with `values` for its rule's variables.
+
+    Values that are not rule variables become the query string:
+    `url_for("login", next="/")` is `/login?next=/`. Inside a request URLs
+    are relative unless `_external=True`; outside one, `SERVER_NAME` must be
+    set. `.name` refers to an endpoint of the current blueprint. The ASGI
+    `root_path` (an app mounted under `/myapp`) is prepended.
+    """
+    return current_app.url_for(
+        endpoint,
+        _anchor=_anchor,
+        _method=_method,
+        _scheme=_scheme,
+        _external=_external,
+        **values,
+    )
+
+
+def _make_redirect(response_class: type[Response], location: str, code: int) -> Response:
+    if not location.isascii():
+        location = quote(location, safe=_IRI_SAFE)
+    html_location = escape(location)
+    body = (
+        "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n"
+        f'<h1>Redirecting...</h1>\n<p>This page has moved to <a href="{html_location}">'
+        f"{html_location}</a>.</p>\n"
+    )
+    response = response_class(body, status=code, mimetype="text/html")
+    response.headers["Location"] = location
+    return response
+
+
+def redirect(location: str, code: int = 302, Response: type[Response] | None = None) -> Response:  # noqa: N803
+    """A redirect response to `location` (kept as given: relative stays relative).
+
+    A location containing CR or LF raises `ValueError`, so no header can be
+    injected through it.
+    """
+    if Response is None:
+        from .globals import _cv_app
+
+        app_ctx = _cv_app.get(None)
+        if app_ctx is not None:
+            return app_ctx.app.redirect(location, code)
+        from .wrappers import Response as default_response
+
+        Response = default_response
+    return _make_redirect(Response, location, code)
+
+
+def make_response(*args: Any) -> Response:
+    """Turn view-style return values into a `Response` you can change before returning.
+
+    ```python
+    resp = make_response(render_template("error.html"), 404)
+    resp.headers["X-Something"] = "A value"
+    return resp
+    ```
+    With no arguments it returns an empty 200 response.
+    """
+    from .app import _make_response
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not args:
+        return app.response_class()  # type: ignore[no-any-return]
+    return _make_response(app, args[0] if len(args) == 1 else args)
+
+
+def flash(message: str, category: str = "message") -> None:
+    """Store a message for the next request; read it with `get_flashed_messages()`."""
+    flashes = session.get("_flashes", [])
+    flashes.append((category, message))
+    session["_flashes"] = flashes
+
+
+def get_flashed_messages(
+    with_categories: bool = False, category_filter: Any = ()
+) -> list[Any]:
+    """Remove and return the flashed messages (the same list for the rest of the request)."""
+    ctx = _cv_request.get(None)
+    flashes: list[tuple[str, str]] | None = getattr(ctx, "_flashes", None) if ctx else None
+    if flashes is None:
+        flashes = session.pop("_flashes") if "_flashes" in session else []
+        if ctx is not None:
+            ctx._flashes = flashes  # type: ignore[attr-defined]
+    if category_filter:
+        flashes = [f for f in flashes if f[0] in category_filter]
+    if not with_categories:
+        return [f[1] for f in flashes]
+    return list(flashes)
+
+
+def stream_with_context(generator_or_function: Any) -> Any:
+    """Kept for Flask code: aioflask keeps the request context alive while streaming."""
+    if callable(generator_or_function) and not isinstance(generator_or_function, Iterator):
+
+        def decorator(*args: Any, **kwargs: Any) -> Any:
+            return generator_or_function(*args, **kwargs)
+
+        return decorator
+    return generator_or_function
+
+
+def safe_join(directory: str, *pathnames: str) -> str | None:
+    """Join untrusted path parts below `directory`, or return None if they would escape it."""
+    if not directory:
+        directory = "."
+    parts = [directory]
+    for filename in pathnames:
+        if filename != "":
+            filename = filename.replace("\\", "/")
+            filename = "/".join(p for p in filename.split("/") if p not in ("", "."))
+        if (
+            "\x00" in filename
+            or os.path.isabs(filename)
+            or filename.startswith("/")
+            or (len(filename) > 1 and filename[1] == ":")
+            or filename == ".."
+            or filename.startswith("../")
+            or "/../" in filename
+            or filename.endswith("/..")
+        ):
+            return None
+        parts.append(filename)
+    return os.path.join(*parts)
+
+
+async def send_from_directory(directory: str | os.PathLike[str], path: str, **kwargs: Any) -> Response:
+    """Send a file from inside `directory`; any path that escapes it is a 404."""
+    directory = os.fspath(directory)
+    if not os.path.isabs(directory):
+        directory = os.path.join(current_app.root_path, directory)
+    full = safe_join(directory, path)
+    if full is None or not os.path.isfile(full):
+        raise NotFound()
+    return send_file(full, **kwargs)
+
+
+def send_file(
+    path_or_file: str | os.PathLike[str],
+    mimetype: str | None = None,
+    as_attachment: bool = False,
+    download_name: str | None = None,
+    **kwargs: Any,
+) -> Response:
+    """Send a file's contents, streamed in chunks read off the event loop."""
+    from .wrappers import Response as default_response
+
+    path = os.fspath(path_or_file)
+    if not os.path.isabs(path):
+        path = os.path.join(current_app.root_path, path)
+    name = download_name or os.path.basename(path)
+    if mimetype is None:
+        mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    size = os.path.getsize(path)
+
+    def chunks() -> Iterator[bytes]:
+        with open(path, "rb") as f:
+            while chunk := f.read(64 * 1024):
+                yield chunk
+
+    response_class: type[Response] = getattr(current_app, "response_class", default_response)
+    response = response_class(chunks(), mimetype=mimetype)
+    response.headers["Content-Length"] = str(size)
+    if as_attachment:
+        response.headers["Content-Disposition"] = f"attachment; filename={quote(name)}"
+    return response
+
+
+
+
+__all__ = [
+    "flash",
+    "get_flashed_messages",
+    "make_response",
+    "redirect",
+    "safe_join",
+    "send_file",
+    "send_from_directory",
+    "stream_with_context",
+    "url_for",
+]
+

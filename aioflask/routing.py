@@ -1,0 +1,850 @@
+"""URL rules, converters and the map that matches request paths to rules.
+
+The rule syntax and the matching results follow Flask and Werkzeug: a rule such
+as `/user/<int:id>` matches `/user/42` with `{"id": 42}`, a static segment beats
+a variable one, a branch rule (`/projects/`) requested without its slash answers
+with a redirect, and a URL is built back from an endpoint and its values.
+
+The matcher is our own. Rules live in a tree keyed by path segment: a request
+walks the literal segments with dictionary lookups and only tries the variable
+parts hanging off the nodes it reaches, so matching costs about the same in an
+application with ten routes as in one with a thousand. Paths of rules without
+variables are also kept in a flat dictionary, which answers most static hits
+with a single lookup.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+from .exceptions import MethodNotAllowed, NotFound, RequestRedirect, RoutingException
+
+__all__ = [
+    "DEFAULT_CONVERTERS",
+    "AnyConverter",
+    "BaseConverter",
+    "BuildError",
+    "FloatConverter",
+    "IntegerConverter",
+    "Map",
+    "PathConverter",
+    "Rule",
+    "UUIDConverter",
+    "UnicodeConverter",
+    "ValidationError",
+]
+
+# Characters left as they are in a path segment and in a query string; the
+# same sets Werkzeug uses, so built URLs come out byte-for-byte identical.
+_PATH_SAFE = "!$&'()*+,/:;=@"
+_QUERY_SAFE = "!$'()*,/:;?@"
+_MULTI_SLASH = re.compile("/{2,}")
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_TOKEN = re.compile(
+    rf"(?P<slash>/)|(?P<static>[^</]+)"
+    rf"|<(?:(?P<conv>{_NAME})(?:\((?P<args>.*?)\))?:)?(?P<var>{_NAME})>"
+)
+_ARG = re.compile(
+    rf"\s*(?:(?P<name>{_NAME})\s*=\s*)?"
+    r"""(?:[rRuU]?(?P<quoted>"[^"]*"|'[^']*')|(?P<bare>[\w.+-]+))\s*(?:,|\Z)"""
+)
+_CONSTANTS: dict[str, Any] = {"True": True, "False": False, "None": None}
+_Op = tuple[str, "BaseConverter | None"]  # a literal piece, or a variable name and its converter
+
+
+class ValidationError(ValueError):
+    """Raised by a converter's `to_python` to say that a value does not match.
+
+    The rule is then treated as not matching the request, which usually ends
+    in a 404 response.
+    """
+
+
+class BaseConverter:
+    """Base class of the converters that match and convert one rule variable.
+
+    `regex` matches the text of one value, `weight` orders rules (lower is more
+    specific) and `part_isolating` is `False` when `regex` can match a `/`. A
+    subclass that sets `regex` without setting `part_isolating` gets the latter
+    worked out from whether the regex contains a slash.
+    """
+
+    regex: str = "[^/]+"
+    weight: int = 100
+    part_isolating: bool = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "regex" in cls.__dict__ and "part_isolating" not in cls.__dict__:
+            cls.part_isolating = "/" not in cls.regex
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        self.map = map
+
+    def to_python(self, value: str) -> Any:
+        """Convert the matched text to the value passed to the view."""
+        return value
+
+    def to_url(self, value: Any) -> str:
+        """Turn a value into its percent-encoded form for a URL path."""
+        return quote(str(value), safe=_PATH_SAFE)
+
+
+class UnicodeConverter(BaseConverter):
+    """The default converter: any text without a slash, optionally length-limited.
+
+    `minlength` (default 1) and `maxlength` bound the length; `length` fixes it.
+    """
+
+    def __init__(
+        self, map: Map, minlength: int = 1, maxlength: int | None = None, length: int | None = None
+    ) -> None:
+        super().__init__(map)
+        if length is not None:
+            self.regex = f"[^/]{{{int(length)}}}"
+        else:
+            upper = "" if maxlength is None else str(int(maxlength))
+            self.regex = f"[^/]{{{int(minlength)},{upper}}}"
+
+
+class AnyConverter(BaseConverter):
+    """Matches exactly one of the items given to it, as in `<any(about, help):page>`.
+
+    Building a URL with a value that is not one of the items raises `ValueError`.
+    """
+
+    def __init__(self, map: Map, *items: Any) -> None:
+        super().__init__(map)
+        self.items = [str(item) for item in items]
+        self.regex = "(?:" + "|".join(re.escape(item) for item in self.items) + ")"
+
+    def to_url(self, value: Any) -> str:
+        """Return the value quoted for a path; reject values not in `items`."""
+        if str(value) not in self.items:
+            allowed = ", ".join(repr(item) for item in sorted(self.items))
+            raise ValueError(f"{value!r} is not one of {allowed}; pass one of those values.")
+        return super().to_url(value)
+
+
+class PathConverter(BaseConverter):
+    """Like the default converter but also matches slashes, for nested paths."""
+
+    regex = "[^/].*?"
+    weight = 200
+    part_isolating = False
+
+
+class _NumberConverter(BaseConverter):
+    """Shared behaviour of the integer and float converters."""
+
+    weight = 50
+
+    def __init__(
+        self,
+        map: Map,
+        fixed_digits: int = 0,
+        min: float | None = None,
+        max: float | None = None,
+        signed: bool = False,
+    ) -> None:
+        super().__init__(map)
+        if signed:
+            self.regex = "-?" + type(self).regex
+        self.fixed_digits = fixed_digits
+        self.min = min
+        self.max = max
+        self.signed = signed
+
+    def _convert(self, value: Any) -> Any:
+        return int(value)
+
+    def to_python(self, value: str) -> Any:
+        """Convert the digits, rejecting the wrong length or a value out of range."""
+        if self.fixed_digits and len(value) != self.fixed_digits:
+            raise ValidationError()
+        try:
+            number = self._convert(value)
+        except ValueError:
+            raise ValidationError() from None
+        if (self.min is not None and number < self.min) or (
+            self.max is not None and number > self.max
+        ):
+            raise ValidationError()
+        return number
+
+    def to_url(self, value: Any) -> str:
+        """Format the number, zero-padded to `fixed_digits` when that is set."""
+        text = str(self._convert(value))
+        return text.zfill(self.fixed_digits) if self.fixed_digits else text
+
+
+class IntegerConverter(_NumberConverter):
+    """Matches a non-negative integer; `signed=True` also allows a leading `-`.
+
+    `fixed_digits` requires exactly that many digits, `min` and `max` bound the value.
+    """
+
+    regex = r"\d+"
+
+
+class FloatConverter(_NumberConverter):
+    """Matches a decimal number written with a dot, such as `1.5` (not `1`)."""
+
+    regex = r"\d+\.\d+"
+
+    def __init__(
+        self, map: Map, min: float | None = None, max: float | None = None, signed: bool = False
+    ) -> None:
+        super().__init__(map, min=min, max=max, signed=signed)
+
+    def _convert(self, value: Any) -> Any:
+        return float(value)
+
+
+class UUIDConverter(BaseConverter):
+    """Matches a UUID in its hyphenated hex form and passes a `uuid.UUID`."""
+
+    regex = r"[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}"
+
+    def to_python(self, value: str) -> uuid.UUID:
+        """Return the matched text as a `uuid.UUID`."""
+        return uuid.UUID(value)
+
+    def to_url(self, value: Any) -> str:
+        """Return the UUID's standard text form."""
+        return str(value)
+
+
+DEFAULT_CONVERTERS: dict[str, type[BaseConverter]] = {
+    "default": UnicodeConverter,
+    "string": UnicodeConverter,
+    "any": AnyConverter,
+    "path": PathConverter,
+    "int": IntegerConverter,
+    "float": FloatConverter,
+    "uuid": UUIDConverter,
+}
+
+
+def _parse_args(text: str, rule: str) -> tuple[list[Any], dict[str, Any]]:
+    """Parse the `(...)` part of `<conv(...):name>` into positional and keyword values."""
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    pos = 0
+    while pos < len(text.rstrip()):
+        m = _ARG.match(text, pos)
+        if m is None or m.end() == pos:
+            raise ValueError(
+                f"Cannot parse the converter arguments {text!r} in URL rule {rule!r}; write"
+                " them like Python literals, e.g. 'int(min=1, max=10)' or 'any(a, b, \"c d\")'."
+            )
+        pos = m.end()
+        if m["quoted"] is not None:
+            value: Any = m["quoted"][1:-1]
+        else:
+            value = _literal(m["bare"])
+        if m["name"]:
+            kwargs[m["name"]] = value
+        else:
+            args.append(value)
+    return args, kwargs
+
+
+def _literal(text: str) -> Any:
+    if text in _CONSTANTS:
+        return _CONSTANTS[text]
+    for convert in (int, float):
+        try:
+            return convert(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _quote_query(value: Any) -> str:
+    return quote_plus(value if isinstance(value, bytes) else str(value), safe=_QUERY_SAFE)
+
+
+def _encode_query(items: Iterable[tuple[str, Any]]) -> str:
+    """Encode pairs as a query string; lists, tuples and sets repeat the key."""
+    pairs = []
+    for key, value in items:
+        for item in value if isinstance(value, (list, tuple, set)) else (value,):
+            if item is not None:
+                pairs.append(f"{_quote_query(key)}={_quote_query(item)}")
+    return "&".join(pairs)
+
+
+class _Part:
+    """One slash-delimited piece of a rule, as stored in the matching tree.
+
+    A dynamic part that holds a slash-matching variable (`final`) swallows the
+    rest of the path; `suffixed` marks such a part whose rule ends in a slash.
+    """
+
+    __slots__ = ("content", "final", "key", "match", "names", "static", "suffixed", "weight")
+
+    def __init__(
+        self,
+        static: bool,
+        content: str,
+        final: bool = False,
+        suffixed: bool = False,
+        weight: tuple[Any, ...] = (),
+        names: tuple[str, ...] = (),
+    ) -> None:
+        self.static = static
+        self.content = content
+        self.final = final
+        self.suffixed = suffixed
+        self.weight = weight
+        self.names = names
+        self.key = (content, final, suffixed, weight)
+        self.match = None if static else re.compile(content + r"\Z").match
+
+
+class _Node:
+    """A node of the matching tree: literal children, variable children, rules ending here."""
+
+    __slots__ = ("dynamic", "rules", "static")
+
+    def __init__(self) -> None:
+        self.static: dict[str, _Node] = {}
+        self.dynamic: list[tuple[_Part, _Node]] = []
+        self.rules: list[Rule] = []
+
+
+class _SlashRequired(Exception):
+    """The path matches a strict branch rule once a trailing slash is added."""
+
+
+def _allows(rule: Rule, method: str, websocket: bool) -> bool:
+    return rule.websocket == websocket and (rule.methods is None or method in rule.methods)
+
+
+class Rule:
+    """One URL pattern together with the endpoint it routes to.
+
+    `string` is the pattern, e.g. `/user/<int:id>`; it must start with a slash.
+    `methods` limits the HTTP methods (upper-cased; `HEAD` is added when `GET` is
+    present), `defaults` supplies values for variables the pattern lacks, and
+    `strict_slashes`/`merge_slashes` override the `Map` settings. `websocket`
+    rules only match WebSocket requests. A rule is parsed when it is added to a
+    `Map`, which also sets `map`.
+    """
+
+    def __init__(
+        self,
+        string: str,
+        *,
+        endpoint: str | None = None,
+        methods: Iterable[str] | None = None,
+        defaults: Mapping[str, Any] | None = None,
+        strict_slashes: bool | None = None,
+        merge_slashes: bool | None = None,
+        websocket: bool = False,
+    ) -> None:
+        if not string.startswith("/"):
+            raise ValueError(f"URL rule {string!r} must start with a slash, e.g. '/{string}'.")
+        if isinstance(methods, str):
+            raise TypeError(
+                f"'methods' must be a list of method names, not the string {methods!r};"
+                f" write methods=[{methods!r}]."
+            )
+        method_set: set[str] | None = None
+        if methods is not None:
+            method_set = {m.upper() for m in methods}
+            if "GET" in method_set:
+                method_set.add("HEAD")
+            if websocket and method_set - {"GET", "HEAD", "OPTIONS"}:
+                raise ValueError(
+                    f"WebSocket rule {string!r} may only use the GET, HEAD and OPTIONS methods."
+                )
+        self.rule = string
+        self.endpoint = endpoint
+        self.methods = method_set
+        self.defaults: dict[str, Any] | None = dict(defaults) if defaults else None
+        self.arguments: set[str] = set(self.defaults or ())
+        self.strict_slashes = strict_slashes
+        self.merge_slashes = merge_slashes
+        self.websocket = websocket
+        self.provide_automatic_options = False
+        self.map: Map | None = None
+        self._converters: dict[str, BaseConverter] = {}
+        self._parts: list[_Part] = []
+        self._build_ops: list[_Op] = []
+        self._static_path: str | None = None
+        self._providers: tuple[Rule, ...] = ()
+
+    def _bind(self, map: Map) -> None:
+        """Resolve the map-wide settings and parse the pattern against `map.converters`."""
+        if self.strict_slashes is None:
+            self.strict_slashes = map.strict_slashes
+        if self.merge_slashes is None:
+            self.merge_slashes = map.merge_slashes
+        path = _MULTI_SLASH.sub("/", self.rule) if self.merge_slashes else self.rule
+        segments: list[list[_Op]] = [[]]
+        ops: list[_Op] = [("/", None)]
+        final = False  # once a slash-matching variable is seen, slashes stop splitting
+        pos = 1
+        while pos < len(path):
+            m = _TOKEN.match(path, pos)
+            if m is None:
+                raise ValueError(
+                    f"Malformed URL rule {self.rule!r} at {path[pos:]!r}; variables are"
+                    " written '<name>', '<converter:name>' or '<converter(args):name>'."
+                )
+            pos = m.end()
+            name = m["var"]
+            if name is None:
+                piece = m["slash"] or m["static"]
+                ops.append((quote(piece, safe=_PATH_SAFE), None))
+                if piece == "/" and not final:
+                    segments.append([])
+                else:
+                    segments[-1].append((piece, None))
+                continue
+            if name in self._converters:
+                raise ValueError(
+                    f"URL rule {self.rule!r} uses the variable {name!r} twice; give each"
+                    " variable its own name."
+                )
+            conv = self._make_converter(map, m["conv"] or "default", m["args"])
+            self._converters[name] = conv
+            self.arguments.add(name)
+            final = final or not conv.part_isolating
+            segments[-1].append((name, conv))
+            if self.defaults is not None and name in self.defaults:
+                ops.append((conv.to_url(self.defaults[name]), None))
+            else:
+                ops.append((name, conv))
+        last = segments[-1]
+        suffixed = final and bool(last) and last[-1] == ("/", None)
+        if suffixed:
+            del last[-1]
+        self._parts = [_make_part(segment) for segment in segments]
+        if suffixed:
+            self._parts[-1] = _make_part(last, suffixed=True)
+            self._parts.append(_Part(True, ""))
+        self._build_ops = []
+        for op in ops:  # join neighbouring constant pieces
+            if op[1] is None and self._build_ops and self._build_ops[-1][1] is None:
+                self._build_ops[-1] = (self._build_ops[-1][0] + op[0], None)
+            else:
+                self._build_ops.append(op)
+        if not self._converters:
+            self._static_path = "/" + "/".join(part.content for part in self._parts)
+        self.map = map
+
+    def _make_converter(self, map: Map, name: str, args: str | None) -> BaseConverter:
+        if name not in map.converters:
+            raise LookupError(
+                f"URL rule {self.rule!r} uses the unknown converter {name!r}; register it"
+                f" first with map.converters[{name!r}] = YourConverter."
+            )
+        c_args, c_kwargs = _parse_args(args, self.rule) if args else ([], {})
+        try:
+            return map.converters[name](map, *c_args, **c_kwargs)
+        except TypeError as exc:
+            raise TypeError(
+                f"Converter {name!r} in URL rule {self.rule!r} rejected its arguments: {exc};"
+                " check the names and number of arguments it accepts."
+            ) from exc
+
+    def _suitable_for(self, values: Mapping[str, Any], method: str | None) -> bool:
+        """Tell whether `values` (and `method`) are enough to build this rule."""
+        if method is not None and self.methods is not None and method not in self.methods:
+            return False
+        defaults = self.defaults or {}
+        for key in self.arguments:
+            if key not in defaults and key not in values:
+                return False
+        return all(key not in values or values[key] == value for key, value in defaults.items())
+
+    def _build(self, values: Mapping[str, Any], append_unknown: bool) -> str | None:
+        """Return the path (and query) for `values`, or None if a converter refuses one."""
+        try:
+            path = "".join(
+                text if conv is None else conv.to_url(values[text])
+                for text, conv in self._build_ops
+            )
+        except ValidationError:
+            return None
+        if append_unknown and not values.keys() <= self.arguments:
+            args = self.arguments
+            query = _encode_query((k, v) for k, v in values.items() if k not in args)
+            if query:
+                return f"{path}?{query}"
+        return path
+
+    def __str__(self) -> str:
+        return self.rule
+
+    def __repr__(self) -> str:
+        methods = f" ({', '.join(sorted(self.methods))})" if self.methods is not None else ""
+        return f"<{type(self).__name__} {self.rule!r}{methods} -> {self.endpoint}>"
+
+
+def _make_part(segment: list[_Op], suffixed: bool = False) -> _Part:
+    """Turn the pieces of one segment into a literal or a compiled variable part."""
+    if all(conv is None for _, conv in segment):
+        return _Part(True, "".join(text for text, _ in segment))
+    pattern, names = "", list[str]()
+    static_w: list[tuple[int, int]] = []
+    arg_w: list[int] = []
+    for text, conv in segment:
+        if conv is None:
+            pattern += re.escape(text)
+            if text != "/":
+                static_w.append((len(static_w), -len(text)))
+        else:
+            names.append(f"_{len(names)}")
+            pattern += f"(?P<{names[-1]}>{conv.regex})"
+            arg_w.append(conv.weight)
+    if suffixed:
+        # The rule's trailing slash is optional in the pattern; the walker redirects
+        # when it is missing and uses it to reach the rule when it is there.
+        pattern += r"(?<!/)(?P<_s>/?)"
+    weight = (-len(static_w), tuple(static_w), -len(arg_w), tuple(arg_w))
+    return _Part(
+        False,
+        pattern,
+        any(not c.part_isolating for _, c in segment if c),
+        suffixed,
+        weight,
+        tuple(names),
+    )
+
+
+def _walk(
+    node: _Node, segs: list[str], i: int, method: str, ws: bool, seen: set[str], out: list[str]
+) -> Rule | None:
+    """Depth-first search for the rule matching `segs[i:]` below `node`.
+
+    Literal children are tried before variable ones, and variable children in
+    specificity order, backtracking on failure. Raw variable values are pushed
+    onto `out`; methods of rules that matched but refused `method` go to `seen`.
+    """
+    if i == len(segs):
+        for rule in node.rules:
+            if rule.methods is not None and method not in rule.methods:
+                seen.update(rule.methods)
+            elif rule.websocket == ws:
+                return rule
+        branch = node.static.get("")
+        if branch is not None:
+            for rule in branch.rules:
+                if _allows(rule, method, ws):
+                    if rule.strict_slashes:
+                        raise _SlashRequired
+                    return rule
+        return None
+    seg = segs[i]
+    child = node.static.get(seg)
+    if child is not None:
+        found = _walk(child, segs, i + 1, method, ws, seen, out)
+        if found is not None:
+            return found
+    for part, child in node.dynamic:
+        if part.final:
+            m = part.match("/".join(segs[i:]))  # type: ignore[misc]
+            nxt = len(segs)
+        else:
+            m = part.match(seg)  # type: ignore[misc]
+            nxt = i + 1
+        if m is None:
+            continue
+        if part.suffixed and m.group("_s"):
+            nxt = len(segs) - 1  # the trailing slash is left for the "" child
+        mark = len(out)
+        for name in part.names:
+            out.append(m.group(name))
+        found = _walk(child, segs, nxt, method, ws, seen, out)
+        if found is not None:
+            return found
+        del out[mark:]
+    if not seg and i == len(segs) - 1:
+        # A leaf rule with strict_slashes=False also matches with one extra slash.
+        for rule in node.rules:
+            if rule.strict_slashes:
+                continue
+            if rule.methods is not None and method not in rule.methods:
+                seen.update(rule.methods)
+            elif rule.websocket == ws:
+                return rule
+    return None
+
+
+def _no_match(seen: set[str]) -> Exception:
+    if seen:
+        return MethodNotAllowed(valid_methods=sorted(seen))
+    return NotFound()
+
+
+class Map:
+    """The set of URL rules of an application, with matching and URL building.
+
+    `strict_slashes` and `merge_slashes` are the defaults for rules that do not
+    set their own. `converters` adds to (or replaces) `DEFAULT_CONVERTERS`; more
+    can be registered later through the `converters` dict, before adding rules
+    that use them.
+    """
+
+    def __init__(
+        self,
+        rules: Iterable[Rule] | None = None,
+        *,
+        strict_slashes: bool = True,
+        merge_slashes: bool = True,
+        converters: Mapping[str, type[BaseConverter]] | None = None,
+    ) -> None:
+        self.strict_slashes = strict_slashes
+        self.merge_slashes = merge_slashes
+        self.converters: dict[str, type[BaseConverter]] = dict(DEFAULT_CONVERTERS)
+        if converters:
+            self.converters.update(converters)
+        self._rules: list[Rule] = []
+        self._by_endpoint: dict[str | None, list[Rule]] = {}
+        self._root = _Node()
+        self._static: dict[str, list[Rule]] = {}
+        self._dirty = False
+        for rule in rules or ():
+            self.add(rule)
+
+    def add(self, rule: Rule) -> None:
+        """Parse `rule` against this map's converters and add it.
+
+        Raises `ValueError` for malformed rules and `LookupError` for unknown
+        converters. A rule can belong to one map only.
+        """
+        if not isinstance(rule, Rule):
+            raise TypeError(f"Map.add() takes a Rule, not {type(rule).__name__}.")
+        if rule.map is not None:
+            raise RuntimeError(
+                f"{rule!r} is already added to a map; create a new Rule for each map."
+            )
+        rule._bind(self)
+        self._rules.append(rule)
+        self._by_endpoint.setdefault(rule.endpoint, []).append(rule)
+        self._dirty = True
+
+    def _rebuild(self) -> None:
+        """Rebuild the matching tree and the build order after rules were added."""
+        root = _Node()
+        static: dict[str, list[Rule]] = {}
+        for rule in self._rules:
+            node = root
+            for part in rule._parts:
+                if part.static:
+                    node = node.static.setdefault(part.content, _Node())
+                    continue
+                for known, child in node.dynamic:
+                    if known.key == part.key:
+                        node = child
+                        break
+                else:
+                    child = _Node()
+                    node.dynamic.append((part, child))
+                    node = child
+            node.rules.append(rule)
+            if rule._static_path is not None:
+                static.setdefault(rule._static_path, []).append(rule)
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            node.dynamic.sort(key=lambda item: item[0].weight)
+            stack.extend(node.static.values())
+            stack.extend(child for _, child in node.dynamic)
+        for rules in self._by_endpoint.values():
+            rules.sort(key=lambda r: (-len(r.arguments), -len(r.defaults or ())))
+            for index, rule in enumerate(rules):
+                rule._providers = tuple(
+                    r for r in rules[:index] if r.defaults and r.arguments == rule.arguments
+                )
+        self._root, self._static, self._dirty = root, static, False
+
+    def iter_rules(self, endpoint: str | None = None) -> Iterator[Rule]:
+        """Iterate over all rules, or over the rules of `endpoint` in build order."""
+        if self._dirty:
+            self._rebuild()
+        if endpoint is not None:
+            return iter(list(self._by_endpoint.get(endpoint, ())))
+        return iter([rule for rules in self._by_endpoint.values() for rule in rules])
+
+    def match(self, path: str, method: str, websocket: bool = False) -> tuple[Rule, dict[str, Any]]:
+        """Find the rule for a decoded request `path` and upper-case `method`.
+
+        Returns the rule and its converted values, with the rule's defaults
+        merged in. Raises `NotFound`, `MethodNotAllowed` (listing the methods
+        the path accepts) or `RequestRedirect` whose `new_url` is the quoted
+        path to redirect to (trailing slash, merged slashes, canonical URL of
+        a rule with defaults); the caller adds root path and query string.
+        """
+        if self._dirty:
+            self._rebuild()
+        candidates = self._static.get(path)
+        if candidates is not None:
+            for rule in candidates:
+                if rule.websocket == websocket and (rule.methods is None or method in rule.methods):
+                    if rule._providers:
+                        break
+                    return rule, (dict(rule.defaults) if rule.defaults else {})
+        return self._match_slow(path, method, websocket)
+
+    def _lookup(
+        self, path: str, method: str, websocket: bool, seen: set[str]
+    ) -> tuple[Rule, list[str]] | str | None:
+        out: list[str] = []
+        try:
+            rule = _walk(self._root, path[1:].split("/"), 0, method, websocket, seen, out)
+        except _SlashRequired:
+            return path + "/"
+        return None if rule is None else (rule, out)
+
+    def _match_slow(self, path: str, method: str, websocket: bool) -> tuple[Rule, dict[str, Any]]:
+        if path[:1] != "/" or path[1:2] == "/":
+            path = "/" + path.lstrip("/")
+        seen: set[str] = set()
+        found = self._lookup(path, method, websocket, seen)
+        if found is None and self.merge_slashes and "//" in path:
+            merged = _MULTI_SLASH.sub("/", path)
+            again = self._lookup(merged, method, websocket, seen)
+            if isinstance(again, str):
+                raise RequestRedirect(quote(again, safe=_PATH_SAFE))
+            if again is not None and again[0].merge_slashes:
+                raise RequestRedirect(quote(merged, safe=_PATH_SAFE))
+            raise _no_match(seen)
+        if found is None:
+            raise _no_match(seen)
+        if isinstance(found, str):
+            raise RequestRedirect(quote(found, safe=_PATH_SAFE))
+        rule, raw = found
+        values: dict[str, Any] = {}
+        for (name, conv), text in zip(rule._converters.items(), raw, strict=True):
+            try:
+                values[name] = conv.to_python(text)
+            except ValidationError:
+                raise _no_match(seen) from None
+        if rule.defaults:
+            values.update(rule.defaults)
+        for provider in rule._providers:
+            if provider._suitable_for(values, method):
+                target = provider._build({**values, **(provider.defaults or {})}, False)
+                if target is not None:
+                    raise RequestRedirect(target)
+        return rule, values
+
+    def allowed_methods(self, path: str) -> list[str]:
+        """Return the methods accepted by the rules matching `path`, sorted."""
+        try:
+            self.match(path, "--")
+        except MethodNotAllowed as exc:
+            return list(exc.valid_methods or ())
+        except (NotFound, RequestRedirect):
+            pass
+        return []
+
+    def build(
+        self,
+        endpoint: str,
+        values: Mapping[str, Any] | None = None,
+        method: str | None = None,
+        append_unknown: bool = True,
+    ) -> str:
+        """Build the path (plus query string) for `endpoint` from `values`.
+
+        The first of the endpoint's rules whose variables are all given, whose
+        defaults agree with `values` and which accepts `method` is used; without
+        a method, rules accepting GET are preferred. `None` values are dropped,
+        values that are not rule variables become the query string unless
+        `append_unknown` is false. Raises `BuildError` when no rule fits.
+        """
+        if self._dirty:
+            self._rebuild()
+        given = {k: v for k, v in values.items() if v is not None} if values else {}
+        rules = self._by_endpoint.get(endpoint, ())
+        for wanted in ("GET", None) if method is None else (method,):
+            for rule in rules:
+                if rule._suitable_for(given, wanted):
+                    built = rule._build(given, append_unknown)
+                    if built is not None:
+                        return built
+        raise BuildError(endpoint, given, method, self)
+
+    def is_endpoint_expecting(self, endpoint: str, *arguments: str) -> bool:
+        """Tell whether some rule of `endpoint` has all the named variables.
+
+        Unknown endpoints give `False`.
+        """
+        if self._dirty:
+            self._rebuild()
+        wanted = set(arguments)
+        return any(wanted <= rule.arguments for rule in self._by_endpoint.get(endpoint, ()))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({list(self.iter_rules())!r})"
+
+
+class BuildError(RoutingException, LookupError):
+    """No rule of the endpoint can be built from the given values and method.
+
+    The message names what was asked for and, when it can, what is missing or
+    which similarly named endpoint was probably meant.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        values: Mapping[str, Any],
+        method: str | None,
+        map: Map | None = None,
+    ) -> None:
+        super().__init__(endpoint, values, method)
+        self.endpoint = endpoint
+        self.values = values
+        self.method = method
+        self.map = map
+
+    @property
+    def suggested(self) -> Rule | None:
+        """The rule that best fits the request: same or similar endpoint name."""
+        if self.map is None or not self.map._rules:
+            return None
+        given = set(self.values)
+
+        def ratio(rule: Rule) -> float:
+            return difflib.SequenceMatcher(None, str(rule.endpoint), str(self.endpoint)).ratio()
+
+        def score(rule: Rule) -> float:
+            fits_values = given <= rule.arguments
+            fits_method = bool(rule.methods and self.method in rule.methods)
+            return 0.98 * ratio(rule) + 0.01 * fits_values + 0.01 * fits_method
+
+        best = max(self.map.iter_rules(), key=score)
+        if best.endpoint != self.endpoint and ratio(best) < 0.6:
+            return None
+        return best
+
+    def __str__(self) -> str:
+        text = f"Could not build url for endpoint {self.endpoint!r}"
+        if self.method:
+            text += f" ({self.method!r})"
+        if self.values:
+            text += f" with values {sorted(self.values)!r}"
+        text += "."
+        best = self.suggested
+        if best is None:
+            return text
+        if best.endpoint != self.endpoint:
+            return f"{text} Did you mean {best.endpoint!r} instead?"
+        if self.method and best.methods is not None and self.method not in best.methods:
+            text += f" Did you mean to use methods {sorted(best.methods)!r}?"
+        missing = (best.arguments | set(best.defaults or ())) - set(self.values)
+        if missing:
+            text += f" Did you forget to specify values {sorted(missing)!r}?"
+        return text

@@ -1,0 +1,53 @@
+"""Public type aliases for views, hooks and handlers.
+
+Every callback may be a plain function or a coroutine function; the aliases
+accept both, and the registering decorators keep the decorated function's
+own type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Union
+
+if TYPE_CHECKING:
+    from starlette.datastructures import Headers as _StarletteHeaders
+
+    from .wrappers import Response
+
+ResponseValue = Union[
+    "Response",
+    str,
+    bytes,
+    bytearray,
+    Mapping[str, Any],
+    list[Any],
+    Iterable[str],
+    Iterable[bytes],
+    AsyncIterable[str],
+    AsyncIterable[bytes],
+    Callable[..., Awaitable[None]],
+]
+StatusCode = Union[int, str]
+HeaderValue = Union[str, list[str], tuple[str, ...]]
+HeadersValue = Union[
+    "_StarletteHeaders",
+    Mapping[str, HeaderValue],
+    Sequence[tuple[str, HeaderValue]],
+]
+ResponseReturnValue = Union[
+    ResponseValue,
+    tuple[ResponseValue, HeadersValue],
+    tuple[ResponseValue, StatusCode],
+    tuple[ResponseValue, StatusCode, HeadersValue],
+]
+
+RouteCallable = Callable[..., Union[ResponseReturnValue, Awaitable[ResponseReturnValue]]]
+BeforeRequestCallable = Callable[[], Union[Any, Awaitable[Any]]]
+AfterRequestCallable = Callable[[Any], Union[Any, Awaitable[Any]]]
+TeardownCallable = Callable[[Union[BaseException, None]], Union[None, Awaitable[None]]]
+ErrorHandlerCallable = Callable[[Any], Union[ResponseReturnValue, Awaitable[ResponseReturnValue]]]
+TemplateContextProcessorCallable = Callable[[], Union[dict[str, Any], Awaitable[dict[str, Any]]]]
+URLValuePreprocessorCallable = Callable[[Union[str, None], Union[dict[str, Any], None]], None]
+URLDefaultCallable = Callable[[str, dict[str, Any]], None]
+LifespanCallable = Callable[[], Union[None, Awaitable[None]]]

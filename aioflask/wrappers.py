@@ -1,0 +1,958 @@
+"""`Request` and `Response`: Starlette's classes with Flask's attributes.
+
+The request body is read by the app before the view runs (see
+`Request._load_body`), so `form`, `files`, `data`, `json` and `get_json()`
+are plain attributes in `def` and `async def` views alike. For code ported
+from Quart, `await request.get_json()`, `await request.get_data()`,
+`await request.data` and `await request.form` work too.
+"""
+
+from __future__ import annotations
+
+import json as _json
+from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, quote
+
+from starlette.datastructures import UploadFile
+from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
+from starlette.requests import Request as _StarletteRequest
+from starlette.requests import empty_receive, empty_send
+from starlette.responses import Response as _StarletteResponse
+from starlette.types import Receive, Scope, Send
+
+from ._awaitable import maybe_awaitable
+from .datastructures import (
+    Authorization,
+    CombinedMultiDict,
+    FileStorage,
+    Headers,
+    ImmutableMultiDict,
+    MIMEAccept,
+    RequestHeaders,
+    UserAgent,
+)
+from .exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
+from .globals import _cv_app, _cv_request
+
+if TYPE_CHECKING:
+    from .routing import Rule
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+_TEXT_EXTRA = frozenset(
+    {"application/xml", "application/javascript", "application/ecmascript", "application/xhtml+xml"}
+)
+
+
+def _split_mimetype(value: str) -> tuple[str, dict[str, str]]:
+    mimetype, _, rest = value.partition(";")
+    params: dict[str, str] = {}
+    for item in rest.split(";"):
+        key, sep, val = item.partition("=")
+        if sep:
+            params[key.strip().lower()] = val.strip().strip('"')
+    return mimetype.strip().lower(), params
+
+
+def _config(name: str, default: Any) -> Any:
+    app_ctx = _cv_app.get(None)
+    if app_ctx is None:
+        return default
+    return app_ctx.app.config.get(name, default)
+
+
+class Request(_StarletteRequest):
+    """The request object: Starlette's `Request` with Flask's attributes.
+
+    Routing sets `url_rule`, `view_args` and `endpoint`. Limits for the body
+    (`max_content_length`, `max_form_memory_size`, `max_form_parts`) default to
+    the app config and can be changed per request in a `before_request` hook
+    only for bodies the route streams itself; the body of ordinary routes is
+    read before the hooks run.
+    """
+
+    url_rule: Rule | None = None
+    view_args: dict[str, Any] | None = None
+    routing_exception: Exception | None = None
+    _max_content_length: int | None = None
+    _max_form_memory_size: int | None = None
+    _max_form_parts: int | None = None
+
+    def __init__(self, scope: Scope, receive: Receive = empty_receive, send: Send = empty_send):
+        # Starlette's __init__ only checks the scope type and stores these.
+        self.scope = scope
+        self._receive = receive
+        self._send = send
+        self._stream_consumed = False
+        self._is_disconnected = False
+        self._form = None
+        self._aio_form: ImmutableMultiDict[str] | None = None
+        self._aio_files: ImmutableMultiDict[FileStorage] | None = None
+        self._aio_form_error: Exception | None = None
+        self._uploads: list[UploadFile] = []
+
+    # -- URL parts -------------------------------------------------------------
+    @property
+    def script_root(self) -> str:
+        """The prefix the app is mounted under (ASGI `root_path`), without a trailing slash."""
+        return str(self.scope.get("root_path", "")).rstrip("/")
+
+    @property
+    def path(self) -> str:
+        """The decoded path below `script_root`, e.g. `/user/John Doe`."""
+        try:
+            return self._path  # type: ignore[has-type, no-any-return]
+        except AttributeError:
+            pass
+        path: str = self.scope["path"]
+        root = self.scope.get("root_path", "")
+        if root and (path == root or path.startswith(root + "/")):
+            path = path[len(root) :] or "/"
+        self._path = path
+        return path
+
+    @property
+    def query_string(self) -> bytes:
+        return self.scope.get("query_string", b"")  # type: ignore[no-any-return]
+
+    @property
+    def full_path(self) -> str:
+        """`path` plus `?` plus the query string (the `?` is always there, as in Flask)."""
+        return f"{self.path}?{self.query_string.decode('latin-1')}"
+
+    @property
+    def scheme(self) -> str:
+        return str(self.scope.get("scheme", "http"))
+
+    @property
+    def is_secure(self) -> bool:
+        return self.scheme in ("https", "wss")
+
+    @property
+    def host(self) -> str:
+        """The `Host` header, or the server address when the header is missing."""
+        host = self.headers.get("host")
+        if host:
+            return host
+        server = self.scope.get("server")
+        if not server:
+            return "localhost"
+        name, port = server[0], server[1]
+        default = 443 if self.is_secure else 80
+        return name if port in (None, default) else f"{name}:{port}"
+
+    @property
+    def host_url(self) -> str:
+        return f"{self.scheme}://{self.host}/"
+
+    @property
+    def url_root(self) -> str:
+        """Scheme, host and script root, with a trailing slash."""
+        return f"{self.scheme}://{self.host}{quote(self.script_root)}/"
+
+    root_url = url_root
+
+    @property
+    def base_url(self) -> str:  # type: ignore[override]  # Flask's meaning: URL without query
+        """The full URL without the query string."""
+        return f"{self.scheme}://{self.host}{quote(self.script_root + self.path)}"
+
+    @property
+    def url(self) -> str:  # type: ignore[override]  # Flask's request.url is a str
+        """The full URL, query string included."""
+        qs = self.query_string
+        base = self.base_url
+        return f"{base}?{qs.decode('latin-1')}" if qs else base
+
+    @property
+    def remote_addr(self) -> str | None:
+        client = self.scope.get("client")
+        return client[0] if client else None
+
+    @property
+    def access_route(self) -> list[str]:
+        forwarded = self.headers.get("x-forwarded-for")
+        if forwarded:
+            return [part.strip() for part in forwarded.split(",") if part.strip()]
+        return [self.remote_addr] if self.remote_addr else []
+
+    # -- headers and friends ----------------------------------------------------
+    @property
+    def headers(self) -> RequestHeaders:
+        try:
+            return self._headers  # type: ignore[return-value]
+        except AttributeError:
+            self._headers = RequestHeaders(scope=self.scope)
+            return self._headers  # type: ignore[return-value]
+
+    @property
+    def args(self) -> ImmutableMultiDict[str]:
+        """The query string as a multi-dict (`&` separates fields, `;` does not)."""
+        try:
+            return self._args
+        except AttributeError:
+            qs = self.query_string.decode("latin-1")
+            pairs = parse_qsl(qs, keep_blank_values=True, separator="&") if qs else []
+            self._args: ImmutableMultiDict[str] = ImmutableMultiDict(pairs)
+            return self._args
+
+    @property
+    def cookies(self) -> ImmutableMultiDict[str]:  # type: ignore[override]  # first value wins
+        """Request cookies; when a name repeats, `cookies[name]` is the first one."""
+        try:
+            return self._aio_cookies
+        except AttributeError:
+            pairs: list[tuple[str, str]] = []
+            for header in self.headers.getlist("cookie"):
+                for chunk in header.split(";"):
+                    key, sep, val = chunk.partition("=")
+                    key = key.strip()
+                    if not sep or not key:  # nameless cookies are never read
+                        continue
+                    val = val.strip()
+                    if len(val) >= 2 and val[0] == val[-1] == '"':
+                        val = val[1:-1]
+                    pairs.append((key, val))
+            self._aio_cookies: ImmutableMultiDict[str] = ImmutableMultiDict(pairs)
+            return self._aio_cookies
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")
+
+    @property
+    def mimetype(self) -> str:
+        """The content type without parameters, lower-cased; `''` when absent."""
+        ct = self.content_type
+        return _split_mimetype(ct)[0] if ct else ""
+
+    @property
+    def mimetype_params(self) -> dict[str, str]:
+        ct = self.content_type
+        return _split_mimetype(ct)[1] if ct else {}
+
+    @property
+    def content_length(self) -> int | None:
+        value = self.headers.get("content-length")
+        if value is None:
+            return None
+        try:
+            n = int(value)
+        except ValueError:
+            return None
+        return n if n >= 0 else None
+
+    @property
+    def content_encoding(self) -> str | None:
+        return self.headers.get("content-encoding")
+
+    @property
+    def referrer(self) -> str | None:
+        return self.headers.get("referer")
+
+    @property
+    def origin(self) -> str | None:
+        return self.headers.get("origin")
+
+    @property
+    def user_agent(self) -> UserAgent:
+        return UserAgent(self.headers.get("user-agent", ""))
+
+    @property
+    def authorization(self) -> Authorization | None:
+        return Authorization.from_header(self.headers.get("authorization"))
+
+    @property
+    def accept_mimetypes(self) -> MIMEAccept:
+        return MIMEAccept(self.headers.get("accept"))
+
+    @property
+    def is_json(self) -> bool:
+        """True for `application/json` and `application/*+json`."""
+        mt = self.mimetype
+        return mt == "application/json" or (mt.startswith("application/") and mt.endswith("+json"))
+
+    # -- routing results ---------------------------------------------------------
+    @property
+    def endpoint(self) -> str | None:
+        return self.url_rule.endpoint if self.url_rule is not None else None
+
+    @property
+    def blueprint(self) -> str | None:
+        endpoint = self.endpoint
+        if endpoint is not None and "." in endpoint:
+            return endpoint.rpartition(".")[0]
+        return None
+
+    @property
+    def blueprints(self) -> list[str]:
+        name = self.blueprint
+        if name is None:
+            return []
+        parts = name.split(".")
+        return [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
+
+    # -- limits ---------------------------------------------------------------------
+    @property
+    def max_content_length(self) -> int | None:
+        """Largest accepted body in bytes (`MAX_CONTENT_LENGTH`); 413 beyond it."""
+        if self._max_content_length is not None:
+            return self._max_content_length
+        return _config("MAX_CONTENT_LENGTH", None)  # type: ignore[no-any-return]
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+    @property
+    def max_form_memory_size(self) -> int | None:
+        if self._max_form_memory_size is not None:
+            return self._max_form_memory_size
+        return _config("MAX_FORM_MEMORY_SIZE", 500_000)  # type: ignore[no-any-return]
+
+    @max_form_memory_size.setter
+    def max_form_memory_size(self, value: int | None) -> None:
+        self._max_form_memory_size = value
+
+    @property
+    def max_form_parts(self) -> int | None:
+        if self._max_form_parts is not None:
+            return self._max_form_parts
+        return _config("MAX_FORM_PARTS", 1000)  # type: ignore[no-any-return]
+
+    @max_form_parts.setter
+    def max_form_parts(self, value: int | None) -> None:
+        self._max_form_parts = value
+
+    # -- the body ----------------------------------------------------------------------
+    def _expects_body(self) -> bool:
+        for key, value in self.scope["headers"]:
+            if key == b"content-length":
+                return value.strip() not in (b"0", b"")
+            if key == b"transfer-encoding":
+                return True
+        return False
+
+    async def _load_body(self) -> None:
+        """Read the whole body (bounded by `max_content_length`) and parse forms.
+
+        Called by the app before `before_request` hooks run. Raises
+        `RequestEntityTooLarge` (413) as soon as the declared or received
+        size passes the limit, without reading the rest.
+        """
+        if hasattr(self, "_body"):
+            return
+        if not self._expects_body():
+            self._body = b""
+            return
+        limit = self.max_content_length
+        declared = self.content_length
+        if limit is not None and declared is not None and declared > limit:
+            raise RequestEntityTooLarge()
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await self._receive()
+            if message["type"] == "http.request":
+                chunk = message.get("body", b"")
+                if chunk:
+                    size += len(chunk)
+                    if limit is not None and size > limit:
+                        raise RequestEntityTooLarge()
+                    chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+            elif message["type"] == "http.disconnect":
+                self._is_disconnected = True
+                from .exceptions import ClientDisconnected
+
+                raise ClientDisconnected()
+        self._stream_consumed = True
+        self._body = b"".join(chunks)
+        if self.mimetype in _FORM_TYPES:
+            await self._parse_form()
+
+    async def _parse_form(self) -> None:
+        # Parsed up front so that spooling uploads to disk happens off the
+        # event loop; a parse error is kept and raised when form/files is used.
+        max_parts = self.max_form_parts
+        max_mem = self.max_form_memory_size
+        body = self._body
+
+        async def stream() -> Any:
+            yield body
+            yield b""
+
+        try:
+            if self.mimetype == "multipart/form-data":
+                parser: FormParser | MultiPartParser = MultiPartParser(
+                    self.headers,
+                    stream(),
+                    max_files=max_parts if max_parts is not None else float("inf"),
+                    max_fields=max_parts if max_parts is not None else float("inf"),
+                    max_part_size=max_mem if max_mem is not None else 2**62,
+                )
+            else:
+                parser = FormParser(
+                    self.headers,
+                    stream(),
+                    max_fields=max_parts if max_parts is not None else float("inf"),
+                    max_part_size=max_mem if max_mem is not None else 2**62,
+                )
+            data = await parser.parse()
+        except MultiPartException as exc:
+            message = str(exc.message)
+            if message.startswith(("Too many", "Part exceeded")):
+                self._aio_form_error = RequestEntityTooLarge()
+            else:
+                self._aio_form_error = BadRequest(description="The form data could not be parsed.")
+            return
+        fields: list[tuple[str, str]] = []
+        files: list[tuple[str, FileStorage]] = []
+        for key, value in data.multi_items():
+            if isinstance(value, UploadFile):
+                self._uploads.append(value)
+                files.append((key, FileStorage.from_upload(value, name=key)))
+            else:
+                fields.append((key, value))
+        self._aio_form = ImmutableMultiDict(fields)
+        self._aio_files = ImmutableMultiDict(files)
+
+    def _body_or_fail(self) -> bytes:
+        try:
+            return self._body
+        except AttributeError:
+            raise RuntimeError(
+                "The request body has not been read: this route streams its body. "
+                "Use 'async for chunk in request.stream()' or 'await request.get_data()'."
+            ) from None
+
+    @property
+    def form(self) -> ImmutableMultiDict[str]:  # type: ignore[override]  # Flask's attribute
+        """Form fields (urlencoded or multipart); `form['missing']` gives a 400."""
+        if self._aio_form_error is not None:
+            raise self._aio_form_error
+        if self._aio_form is None:
+            self._body_or_fail()
+            self._aio_form = ImmutableMultiDict()
+        return self._aio_form
+
+    @property
+    def files(self) -> ImmutableMultiDict[FileStorage]:
+        """Uploaded files of a multipart form, as `FileStorage` objects."""
+        if self._aio_form_error is not None:
+            raise self._aio_form_error
+        if self._aio_files is None:
+            self._body_or_fail()
+            self._aio_files = ImmutableMultiDict()
+        return self._aio_files
+
+    @property
+    def values(self) -> CombinedMultiDict[str]:
+        """`args` and `form` together; for GET only `args`, as in Flask."""
+        if self.method == "GET":
+            return CombinedMultiDict([self.args])
+        return CombinedMultiDict([self.args, self.form])
+
+    @property
+    def data(self) -> bytes:
+        """The raw body; empty when it was parsed as form data (as in Flask)."""
+        value = b"" if self.mimetype in _FORM_TYPES else self._body_or_fail()
+        return maybe_awaitable(value)
+
+    def get_data(
+        self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
+    ) -> Any:
+        """The raw body as bytes (or str with `as_text=True`); awaitable too."""
+        body = self._body_or_fail()
+        if parse_form_data and self.mimetype in _FORM_TYPES:
+            body = b""
+        value: bytes | str = body.decode("utf-8", "replace") if as_text else body
+        return maybe_awaitable(value)
+
+    @property
+    def json(self) -> Any:  # type: ignore[override]  # Flask's attribute, not Starlette's method
+        """The parsed JSON body: 415 when the body is not JSON, 400 when it is invalid."""
+        return maybe_awaitable(self._get_json())
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        """Parse the body as JSON.
+
+        Unless `force`, the content type must be JSON (else 415). Invalid JSON
+        gives 400. With `silent`, both failures return None instead.
+        """
+        return maybe_awaitable(self._get_json(force, silent))
+
+    def _get_json(self, force: bool = False, silent: bool = False) -> Any:
+        cached = self.__dict__.get("_aio_json")
+        if cached is not None:
+            return cached[0]
+        if not (force or self.is_json):
+            if silent:
+                return None
+            return self.on_json_loading_failed(None)
+        body = self._body_or_fail()
+        try:
+            app_ctx = _cv_app.get(None)
+            value = app_ctx.app.json.loads(body) if app_ctx else _json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            if silent:
+                return None
+            return self.on_json_loading_failed(exc if isinstance(exc, ValueError) else None)
+        self._aio_json = (value,)
+        return value
+
+    def on_json_loading_failed(self, e: ValueError | None) -> Any:
+        """Called when JSON can't be read: `e` is None for a wrong content type (415)."""
+        if e is None and not self.is_json:
+            raise UnsupportedMediaType(
+                description="Did not attempt to load JSON data because the request "
+                "Content-Type was not 'application/json'."
+            )
+        app_ctx = _cv_app.get(None)
+        if app_ctx is not None and app_ctx.app.debug and e is not None:
+            raise BadRequest(description=f"Failed to decode JSON object: {e}")
+        raise BadRequest(description="The browser (or proxy) sent a request that this server "
+                         "could not understand: the JSON body is not valid.")
+
+    async def body(self) -> bytes:
+        if not hasattr(self, "_body"):
+            await self._load_body()
+        return self._body
+
+    def _close_sync(self) -> None:
+        for upload in self._uploads:
+            upload.file.close()
+        self._uploads = []
+
+    async def close(self) -> None:
+        """Close uploaded files (their spooled temporary files are removed)."""
+        self._close_sync()
+
+
+# -- Response ------------------------------------------------------------------------
+
+
+def _status_line(code: int) -> str:
+    try:
+        return f"{code} {HTTPStatus(code).phrase.upper()}"
+    except ValueError:
+        return f"{code} UNKNOWN"
+
+
+def _cookie_quote(value: str) -> str:
+    if value == "" or all(c.isalnum() or c in "!#$%&'()*+-./:<=>?@[]^_`{|}~" for c in value):
+        if value.isascii():
+            return value
+    out = ['"']
+    for ch in value:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch.isascii() and ch.isprintable() and ch not in ",;":
+            out.append(ch)
+        else:
+            out.extend(f"\\{b:03o}" for b in ch.encode("utf-8"))
+    out.append('"')
+    return "".join(out)
+
+
+def _http_date(value: datetime | int | float) -> str:
+    if isinstance(value, (int, float)):
+        value = datetime.fromtimestamp(value, timezone.utc)
+    elif value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return format_datetime(value.astimezone(timezone.utc), usegmt=True)
+
+
+def dump_cookie(
+    key: str,
+    value: str = "",
+    max_age: int | timedelta | None = None,
+    expires: str | datetime | int | float | None = None,
+    path: str | None = "/",
+    domain: str | None = None,
+    secure: bool = False,
+    httponly: bool = False,
+    samesite: str | None = None,
+    partitioned: bool = False,
+) -> str:
+    """Build a `Set-Cookie` header value with Flask's argument names and order."""
+    if samesite is not None:
+        samesite = samesite.title()
+        if samesite not in ("Strict", "Lax", "None"):
+            raise ValueError("samesite must be 'Strict', 'Lax', 'None' or None.")
+    if partitioned:
+        secure = True
+    parts = [f"{key}={_cookie_quote(value)}"]
+    if domain:
+        parts.append(f"Domain={domain}")
+    if isinstance(max_age, timedelta):
+        max_age = int(max_age.total_seconds())
+    if expires is not None:
+        parts.append(f"Expires={expires if isinstance(expires, str) else _http_date(expires)}")
+    elif max_age is not None:
+        parts.append(f"Expires={_http_date(datetime.now(timezone.utc).timestamp() + max_age)}")
+    if max_age is not None:
+        parts.append(f"Max-Age={max_age}")
+    if secure:
+        parts.append("Secure")
+    if httponly:
+        parts.append("HttpOnly")
+    if path is not None:
+        parts.append(f"Path={path}")
+    if samesite is not None:
+        parts.append(f"SameSite={samesite}")
+    if partitioned:
+        parts.append("Partitioned")
+    return "; ".join(parts)
+
+
+class _HeaderSet:
+    """A live view of a comma-separated header such as `Vary`, with `add`."""
+
+    def __init__(self, headers: Headers, name: str) -> None:
+        self._headers = headers
+        self._name = name
+
+    def _items(self) -> list[str]:
+        value = self._headers.get(self._name, "")
+        return [item.strip() for item in value.split(",") if item.strip()]
+
+    def add(self, item: str) -> None:
+        items = self._items()
+        if item.lower() not in (i.lower() for i in items):
+            items.append(item)
+            self._headers[self._name] = ", ".join(items)
+
+    def __contains__(self, item: object) -> bool:
+        return isinstance(item, str) and item.lower() in (i.lower() for i in self._items())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items())
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+    def to_header(self) -> str:
+        return ", ".join(self._items())
+
+
+class Response(_StarletteResponse):
+    """The response object: Starlette's `Response` with Flask's surface.
+
+    `Response(body, status=200, headers=None, mimetype=None, content_type=None)`.
+    The body may be str, bytes, or an iterable / async iterable of chunks (sent
+    streamed). The default mimetype is `text/html`; text types get
+    `; charset=utf-8`. Headers stay mutable after creation
+    (`resp.headers["X-Something"] = "A value"`); a value with CR or LF raises
+    `ValueError`.
+    """
+
+    default_mimetype: str | None = "text/html"
+    default_status = 200
+    charset = "utf-8"
+    autocorrect_location_header = False
+
+    def __init__(
+        self,
+        response: Any = None,
+        status: int | str | HTTPStatus | None = None,
+        headers: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+        mimetype: str | None = None,
+        content_type: str | None = None,
+        direct_passthrough: bool = False,
+    ) -> None:
+        self.background = None
+        self._status: str | None = None
+        self._status_code = self.default_status
+        if status is not None:
+            self.status = status  # type: ignore[assignment]
+        self.raw_headers: list[tuple[bytes, bytes]] = []
+        self._stream: Iterable[Any] | AsyncIterable[Any] | None = None
+        if headers:
+            self.headers.extend(headers)
+        has_ct = headers is not None and "content-type" in self.headers
+        if not has_ct:
+            if content_type is None:
+                if mimetype is None:
+                    mimetype = self.default_mimetype
+                if mimetype is not None:
+                    content_type = self._with_charset(mimetype)
+            if content_type is not None:
+                self.raw_headers.append((b"content-type", content_type.encode("latin-1")))
+        self.direct_passthrough = direct_passthrough
+        if response is None:
+            self.body = b""
+        elif isinstance(response, (str, bytes, bytearray, memoryview)):
+            self.body = b""
+            self.set_data(response)
+            return
+        elif isinstance(response, (list, tuple)):
+            self.body = b""
+            self.set_data(b"".join(self._encode(c) for c in response))
+            return
+        else:
+            self.body = b""
+            self._stream = response
+            return
+        self.set_data(b"")
+
+    # -- construction helpers -------------------------------------------------------
+    def _with_charset(self, mimetype: str) -> str:
+        if "charset=" not in mimetype and (
+            mimetype.startswith("text/") or mimetype in _TEXT_EXTRA or mimetype.endswith("+xml")
+        ):
+            return f"{mimetype}; charset={self.charset}"
+        return mimetype
+
+    def _encode(self, chunk: Any) -> bytes:
+        if isinstance(chunk, str):
+            return chunk.encode(self.charset)
+        if isinstance(chunk, (bytes, bytearray, memoryview)):
+            return bytes(chunk)
+        raise TypeError(
+            f"A response body chunk must be str or bytes, not {type(chunk).__name__}."
+        )
+
+    # -- status -------------------------------------------------------------------------
+    @property
+    def status(self) -> str:
+        """The status line, e.g. `'404 NOT FOUND'`."""
+        return self._status or _status_line(self.status_code)
+
+    @status.setter
+    def status(self, value: int | str | bytes | HTTPStatus) -> None:
+        if isinstance(value, bytes):
+            value = value.decode("latin-1")
+        if isinstance(value, int):
+            self.status_code = int(value)
+            self._status = None
+            return
+        value = value.strip()
+        if not value:
+            raise ValueError("Empty status argument.")
+        code, _, phrase = value.partition(" ")
+        try:
+            self.status_code = int(code)
+        except ValueError:
+            raise ValueError(f"The status {value!r} does not start with a number.") from None
+        self._status = value if phrase else None
+
+    @property  # type: ignore[override]  # Starlette keeps a plain attribute
+    def status_code(self) -> int:
+        """The numeric status; setting it resets a custom reason phrase."""
+        return self._status_code
+
+    @status_code.setter
+    def status_code(self, value: int) -> None:
+        self._status_code = int(value)
+        self._status = None
+
+    # -- headers ---------------------------------------------------------------------------
+    @property
+    def headers(self) -> Headers:
+        try:
+            return self._headers  # type: ignore[return-value]
+        except AttributeError:
+            self._headers = Headers(raw=self.raw_headers)
+            return self._headers  # type: ignore[return-value]
+
+    @property
+    def mimetype(self) -> str | None:
+        ct = self.headers.get("content-type")
+        return _split_mimetype(ct)[0] if ct else None
+
+    @mimetype.setter
+    def mimetype(self, value: str) -> None:
+        self.headers["Content-Type"] = self._with_charset(value)
+
+    @property
+    def mimetype_params(self) -> dict[str, str]:
+        ct = self.headers.get("content-type")
+        return _split_mimetype(ct)[1] if ct else {}
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")
+
+    @content_type.setter
+    def content_type(self, value: str | None) -> None:
+        if value is None:
+            self.headers.pop("content-type", None)
+        else:
+            self.headers["Content-Type"] = value
+
+    @property
+    def content_length(self) -> int | None:
+        value = self.headers.get("content-length")
+        return int(value) if value and value.isdigit() else None
+
+    @property
+    def location(self) -> str | None:
+        return self.headers.get("location")
+
+    @location.setter
+    def location(self, value: str) -> None:
+        self.headers["Location"] = value
+
+    @property
+    def vary(self) -> _HeaderSet:
+        """The `Vary` header as a set-like object: `response.vary.add("Cookie")`."""
+        return _HeaderSet(self.headers, "Vary")
+
+    @property
+    def allow(self) -> _HeaderSet:
+        return _HeaderSet(self.headers, "Allow")
+
+    # -- body ----------------------------------------------------------------------------
+    @property
+    def is_streamed(self) -> bool:
+        return self._stream is not None
+
+    def get_data(self, as_text: bool = False) -> Any:
+        """The body as bytes (str with `as_text`); a streamed sync body is joined first."""
+        if self._stream is not None:
+            if isinstance(self._stream, AsyncIterable):
+                raise RuntimeError(
+                    "This response streams an async iterable; read it by sending the "
+                    "response (for example through the test client)."
+                )
+            self.set_data(b"".join(self._encode(c) for c in self._stream))
+        body = bytes(self.body)
+        return body.decode(self.charset) if as_text else body
+
+    def set_data(self, value: str | bytes | bytearray | memoryview) -> None:
+        """Replace the body and update `Content-Length`."""
+        self._stream = None
+        self.body = value.encode(self.charset) if isinstance(value, str) else bytes(value)
+        self.headers["Content-Length"] = str(len(self.body))
+
+    @property
+    def data(self) -> bytes:
+        return self.get_data()  # type: ignore[no-any-return]
+
+    @data.setter
+    def data(self, value: str | bytes) -> None:
+        self.set_data(value)
+
+    @property
+    def is_json(self) -> bool:
+        mt = self.mimetype or ""
+        return mt == "application/json" or (mt.startswith("application/") and mt.endswith("+json"))
+
+    def get_json(self, force: bool = False, silent: bool = False) -> Any:
+        if not (force or self.is_json):
+            return None
+        try:
+            return _json.loads(self.get_data())
+        except ValueError:
+            if silent:
+                return None
+            raise
+
+    @property
+    def json(self) -> Any:
+        return self.get_json()
+
+    # -- cookies ------------------------------------------------------------------------------
+    def set_cookie(  # type: ignore[override]  # Flask's arguments and defaults
+        self,
+        key: str,
+        value: str = "",
+        max_age: int | timedelta | None = None,
+        expires: str | datetime | int | float | None = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: str | None = None,
+        partitioned: bool = False,
+    ) -> None:
+        """Add a `Set-Cookie` header (Flask's signature: `samesite` defaults to None)."""
+        self.headers.append(
+            "Set-Cookie",
+            dump_cookie(
+                key, value, max_age, expires, path, domain, secure, httponly, samesite, partitioned
+            ),
+        )
+
+    def delete_cookie(  # type: ignore[override]  # Flask's arguments and defaults
+        self,
+        key: str,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: str | None = None,
+        partitioned: bool = False,
+    ) -> None:
+        """Expire a cookie: empty value, `Expires` in 1970 and `Max-Age=0`."""
+        self.set_cookie(
+            key,
+            expires=0,
+            max_age=0,
+            path=path,
+            domain=domain,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+            partitioned=partitioned,
+        )
+
+    # -- sending -------------------------------------------------------------------------------
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        head = scope.get("method") == "HEAD"
+        if self._stream is None:
+            await send(
+                {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+            )
+            await send({"type": "http.response.body", "body": b"" if head else self.body})
+            return
+        raw = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
+        await send({"type": "http.response.start", "status": self.status_code, "headers": raw})
+        if head:
+            await send({"type": "http.response.body", "body": b""})
+            await _close_iterable(self._stream)
+            return
+        try:
+            if isinstance(self._stream, AsyncIterable):
+                async for chunk in self._stream:
+                    await send({"type": "http.response.body", "body": self._encode(chunk), "more_body": True})
+            else:
+                iterator = iter(self._stream)
+                ctx = _cv_request.get(None)
+                while True:
+                    chunk = await (
+                        ctx.run_sync(next, iterator, _DONE) if ctx else _next_in_thread(iterator)
+                    )
+                    if chunk is _DONE:
+                        break
+                    await send({"type": "http.response.body", "body": self._encode(chunk), "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            await _close_iterable(self._stream)
+
+
+_DONE: Any = object()
+
+
+async def _next_in_thread(iterator: Iterator[Any]) -> Any:
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(next, iterator, _DONE)
+
+
+async def _close_iterable(obj: Any) -> None:
+    aclose = getattr(obj, "aclose", None)
+    if aclose is not None:
+        await aclose()
+        return
+    close = getattr(obj, "close", None)
+    if close is not None:
+        close()
+
+
+__all__ = ["Request", "Response", "dump_cookie"]
