@@ -30,7 +30,6 @@ from collections.abc import (
     KeysView,
     Mapping,
     MutableMapping,
-    Sequence,
 )
 from io import BytesIO
 from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeVar, Union, overload
@@ -81,7 +80,7 @@ _missing: Any = _Missing()
 
 MultiDictSource = Union[
     "MultiDict[V]",
-    Mapping[str, Any],
+    Mapping[str, V | list[V] | tuple[V, ...] | set[V]],
     Iterable[tuple[str, V]],
 ]
 """What a `MultiDict` can be built from or updated with."""
@@ -133,6 +132,15 @@ class MultiDict(Mapping[str, V]):
         data: dict[str, list[V]] = {}
         self._data = data
         if mapping is None:
+            return
+        if type(mapping) is list or type(mapping) is tuple:
+            # Pairs from a parser: the common case, kept free of ABC checks.
+            for key, value in mapping:
+                values = data.get(key)
+                if values is None:
+                    data[key] = [value]
+                else:
+                    values.append(value)
             return
         if isinstance(mapping, MultiDict):
             for key, values in mapping.lists():
@@ -260,8 +268,8 @@ class MultiDict(Mapping[str, V]):
         return dict(self.lists())
 
     def copy(self) -> MultiDict[V]:
-        """Return a mutable shallow copy."""
-        return MultiDict(self)
+        """Return a shallow copy of the same (mutable) class."""
+        return type(self)(self)
 
     def deepcopy(self, memo: dict[int, Any] | None = None) -> MultiDict[V]:
         """Return a mutable copy whose values are deep copies."""
@@ -387,7 +395,7 @@ class MultiDict(Mapping[str, V]):
         """Remove every key."""
         self._data.clear()
 
-    def __ior__(self, other: MultiDictSource[V]) -> Self:
+    def __ior__(self, other: Mapping[str, Any]) -> Self:
         self.update(other)
         return self
 
@@ -414,7 +422,7 @@ class ImmutableMultiDict(MultiDict[V]):
     def __delitem__(self, key: str) -> NoReturn:
         self._fail()
 
-    def __ior__(self, other: MultiDictSource[V]) -> NoReturn:
+    def __ior__(self, other: Mapping[str, Any]) -> NoReturn:
         self._fail()
 
     def add(self, key: str, value: V) -> NoReturn:
@@ -456,6 +464,10 @@ class ImmutableMultiDict(MultiDict[V]):
     def clear(self) -> NoReturn:
         """Not supported: raises `TypeError`."""
         self._fail()
+
+    def copy(self) -> MultiDict[V]:
+        """Return a mutable `MultiDict` with the same data."""
+        return MultiDict(self)
 
     def __copy__(self) -> Self:
         return self
@@ -889,7 +901,7 @@ class _HeaderLookups(_StarletteHeaders):
         """Return all values of header `key`; an alias of `getlist`."""
         return self.getlist(key)
 
-    def items(self, lower: bool = True) -> list[tuple[str, str]]:  # type: ignore[override]
+    def items(self, lower: bool = False) -> list[tuple[str, str]]:  # type: ignore[override]
         """Return all `(name, value)` pairs in order; names are lower-case.
 
         `lower` is accepted for Werkzeug compatibility; names are always
@@ -969,15 +981,23 @@ class Headers(_HeaderLookups, _StarletteMutableHeaders):
         self._set(_encode_name(key), _encode_value(value))
 
     def _set(self, name: bytes, value: bytes) -> None:
+        """Replace the first `name` header with `value` and drop the others."""
         items = self._list
+        first = -1
+        duplicated = False
         for index, (item_key, _) in enumerate(items):
             if item_key == name:
-                items[index] = (name, value)
-                rest = index + 1
-                if any(k == name for k, _ in items[rest:]):
-                    items[rest:] = [item for item in items[rest:] if item[0] != name]
-                return
-        items.append((name, value))
+                if first != -1:
+                    duplicated = True
+                    break
+                first = index
+        if first == -1:
+            items.append((name, value))
+            return
+        items[first] = (name, value)
+        if duplicated:
+            rest = first + 1
+            items[rest:] = [item for item in items[rest:] if item[0] != name]
 
     def set(self, key: str, value: Any, /, **params: Any) -> None:
         """Set header `key`, replacing previous values; `params` become `; k=v` parts.
@@ -1306,7 +1326,7 @@ def _parse_quality(text: str) -> float | None:
     return quality
 
 
-class Accept(Sequence[tuple[str, float]]):
+class Accept:
     """A parsed `Accept*` header: `(value, quality)` pairs, best first.
 
     Entries are ordered by specificity, then quality, keeping the header's
@@ -1378,8 +1398,14 @@ class Accept(Sequence[tuple[str, float]]):
     def __len__(self) -> int:
         return len(self._items)
 
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
     def __iter__(self) -> Iterator[tuple[str, float]]:
         return iter(self._items)
+
+    def __reversed__(self) -> Iterator[tuple[str, float]]:
+        return reversed(self._items)
 
     def __contains__(self, value: object) -> bool:
         if not isinstance(value, str):
@@ -1718,7 +1744,7 @@ class Authorization:
                     text = _unquote(text[1:-1])
                 params[key] = text
             return cls(scheme, params)
-        return cls(scheme, None, rest or None)
+        return cls(scheme, None, rest)
 
     @property
     def username(self) -> str | None:

@@ -437,6 +437,7 @@ class Rule:
                 self._build_ops[-1] = (self._build_ops[-1][0] + op[0], None)
             else:
                 self._build_ops.append(op)
+        self._build_ops[0] = ("/" + self._build_ops[0][0].lstrip("/"), None)
         if not self._converters:
             self._static_path = "/" + "/".join(part.content for part in self._parts)
         self.map = map

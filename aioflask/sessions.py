@@ -125,7 +125,7 @@ class NullSession(SecureCookieSession):
             "for example: app.secret_key = secrets.token_hex()."
         )
 
-    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail  # type: ignore[assignment]
+    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail
 
 
 class SessionInterface:
@@ -151,7 +151,7 @@ class SessionInterface:
         return str(app.config["SESSION_COOKIE_NAME"])
 
     def get_cookie_domain(self, app: Flask) -> str | None:
-        return app.config["SESSION_COOKIE_DOMAIN"] or None  # type: ignore[no-any-return]
+        return app.config["SESSION_COOKIE_DOMAIN"] or None
 
     def get_cookie_path(self, app: Flask) -> str:
         return str(app.config["SESSION_COOKIE_PATH"] or app.config["APPLICATION_ROOT"])
@@ -209,7 +209,7 @@ class SecureCookieSessionInterface(SessionInterface):
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         if not app.secret_key:
             return None
-        keys: list[str | bytes] = list(app.config["SECRET_KEY_FALLBACKS"] or ())
+        keys: list[Any] = list(app.config["SECRET_KEY_FALLBACKS"] or ())
         keys.append(app.secret_key)
         return URLSafeTimedSerializer(
             keys,  # the last key signs; every key is tried when reading
@@ -270,7 +270,7 @@ class SecureCookieSessionInterface(SessionInterface):
         val = s.dumps(dict(session))
         response.set_cookie(
             name,
-            val,  # type: ignore[arg-type]  # URLSafeTimedSerializer returns str
+            val,
             expires=expires,
             httponly=httponly,
             domain=domain,

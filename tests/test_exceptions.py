@@ -4,6 +4,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
+from starlette.types import Message, Scope
 
 from aioflask import exceptions as exc
 from aioflask.exceptions import (
@@ -306,15 +307,15 @@ def test_get_response_builds_response() -> None:
 
 async def test_exception_is_asgi_app() -> None:
     pytest.importorskip("aioflask.wrappers")
-    messages: list[dict[str, Any]] = []
+    messages: list[Message] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         messages.append(message)
 
-    scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
+    scope: Scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
     await NotFound()(scope, receive, send)
     assert messages[0]["type"] == "http.response.start"
     assert messages[0]["status"] == 404

@@ -14,6 +14,7 @@ import decimal
 import json
 import uuid
 import weakref
+from collections.abc import Callable
 from datetime import date, datetime, time, timezone
 from email.utils import format_datetime
 from typing import IO, TYPE_CHECKING, Any, AnyStr, cast
@@ -129,7 +130,7 @@ class DefaultJSONProvider(JSONProvider):
     `sort_keys`, `compact` or `mimetype` on the instance or in a subclass.
     """
 
-    default: staticmethod[[Any], Any] = staticmethod(_default)
+    default: Callable[[Any], Any] = staticmethod(_default)
     """Called for objects `json` cannot serialize; returns a serializable value or
     raises `TypeError`."""
 
