@@ -25,10 +25,12 @@ async def handle_http(app: Flask, scope: Scope, receive: Receive, send: Send) ->
         app.match_request(request)
         try:
             response = await app.full_dispatch_request(ctx)
+            # The context stays up while the body is sent (Flask's stream_with_context),
+            # so an error raised by a streamed body reaches the teardown functions too.
+            await response(scope, receive, send)
         except BaseException as e:
             error = e
             raise
-        await response(scope, receive, send)
     finally:
         exc = ctx._unhandled or error
         preserve = scope.get(PRESERVE_KEY)

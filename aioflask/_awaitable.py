@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dis
 import sys
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from types import CodeType
 from typing import Any, Generic, TypeVar
 
@@ -21,25 +21,63 @@ T = TypeVar("T")
 
 _AWAIT_OPS = frozenset({"GET_AWAITABLE"})
 _sites: dict[tuple[CodeType, int], tuple[bool, bool]] = {}
+# Frames of functions that only forward an attribute lookup (such as
+# `LocalProxy.__getattr__`): the caller that matters is the one above them.
+_pass_through: set[CodeType] = set()
+
+
+def pass_through(func: Callable[..., Any]) -> None:
+    """Look past `func`'s frames when deciding whether the caller awaits.
+
+    `await request.json` goes through the proxy's `__getattr__`, whose own next
+    instruction is a plain return; the `await` is one frame further up.
+    """
+    _pass_through.add(func.__code__)
 
 
 def _inspect_site(code: CodeType, lasti: int) -> tuple[bool, bool]:
     # `f_lasti` may point into the inline cache entries that follow an
     # instruction (CPython 3.11+): the running instruction is the last one
     # starting at or before it, and the next one is the first one after it.
-    current = None
-    for ins in dis.get_instructions(code):
+    instructions = list(dis.get_instructions(code))
+    index = -1
+    for i, ins in enumerate(instructions):
         if ins.offset > lasti:
-            awaited = ins.opname in _AWAIT_OPS
             break
-        current = ins
-    else:
-        awaited = False
-    method_call = current is not None and (
-        current.opname == "LOAD_METHOD"
-        or (current.opname == "LOAD_ATTR" and sys.version_info >= (3, 12) and bool(current.arg or 0) & 1 == 1)
+        index = i
+    if index < 0:
+        return False, False
+    current = instructions[index]
+    following = instructions[index + 1] if index + 1 < len(instructions) else None
+    awaited = following is not None and following.opname in _AWAIT_OPS
+    method_call = current.opname == "LOAD_METHOD" or (
+        current.opname == "LOAD_ATTR"
+        and sys.version_info >= (3, 12)
+        and bool(current.arg or 0) & 1 == 1
     )
+    if (
+        not method_call
+        and following is not None
+        and following.opname == "STORE_FAST"
+        and str(following.argval).startswith("@py_assert")
+    ):
+        method_call = _called_by_pytest_rewrite(
+            instructions[index + 2 : index + 6], following.argval
+        )
     return awaited, method_call
+
+
+def _called_by_pytest_rewrite(window: list[dis.Instruction], name: str) -> bool:
+    # pytest rewrites `assert r.json() == x` as `@py_assert1 = r.json` followed
+    # by `@py_assert3 = @py_assert1()`: the attribute is stored in a temporary,
+    # which the next statement loads and calls (a NULL is pushed for the call
+    # on 3.11+).
+    ops = [ins for ins in window if ins.opname not in ("PUSH_NULL", "PRECALL")]
+    if not ops or not ops[0].opname.startswith("LOAD_FAST") or ops[0].argval != name:
+        return False
+    if any(ins.opname == "PUSH_NULL" for ins in window[:3]):
+        return True
+    return len(ops) > 1 and ops[1].opname.startswith("CALL")
 
 
 def _site(depth: int) -> tuple[bool, bool]:
@@ -47,6 +85,8 @@ def _site(depth: int) -> tuple[bool, bool]:
         frame = sys._getframe(depth + 1)
     except (AttributeError, ValueError):  # pragma: no cover - not CPython
         return False, False
+    while frame.f_code in _pass_through and frame.f_back is not None:
+        frame = frame.f_back
     key = (frame.f_code, frame.f_lasti)
     answer = _sites.get(key)
     if answer is None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
+from ._awaitable import pass_through
+
 T = TypeVar("T")
 
 
@@ -74,7 +76,23 @@ class LocalProxy(Generic[T]):
     def __ne__(self, other: object) -> bool:
         return bool(self._getter() != other)
 
-    __hash__ = None  # type: ignore[assignment]  # proxies compare by value, like their targets
+    def __hash__(self) -> int:
+        # Hash like the target, so `{current_app: ...}` works (the proxy compares
+        # equal to the target too); an unbound proxy is unhashable, as in Flask.
+        try:
+            obj = self._getter()
+        except RuntimeError:
+            raise TypeError(f"unhashable type: unbound {self.__wrapped_name__} proxy") from None
+        return hash(obj)
+
+    @property  # type: ignore[misc]  # deliberately shadows __class__
+    def __class__(self) -> type:
+        # `isinstance(request, Request)` is true inside a request, as with
+        # Werkzeug's proxies; an unbound proxy reports its own class.
+        try:
+            return type(self._getter())
+        except RuntimeError:
+            return LocalProxy
 
     def __repr__(self) -> str:
         try:
@@ -91,3 +109,7 @@ class LocalProxy(Generic[T]):
             return dir(self._getter())
         except RuntimeError:
             return []
+
+
+# `await request.json` looks through the proxy to the caller's `await`.
+pass_through(LocalProxy.__getattr__)

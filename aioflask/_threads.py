@@ -69,7 +69,7 @@ class Worker:
                 pass
             del job, fut, ctx, func, args, kwargs, value
 
-    async def run(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def run(self, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run `func(*args, **kwargs)` on this thread in a copy of the current context."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[T] = loop.create_future()

@@ -9,12 +9,13 @@ import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from datetime import timedelta
 from itertools import chain
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import quote
 
 from starlette.datastructures import Headers as _StarletteHeaders
 from starlette.responses import Response as _StarletteResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from . import _asgi
 from ._threads import default_pool
@@ -29,12 +30,12 @@ from .exceptions import (
     RequestRedirect,
     RoutingException,
 )
-from .globals import _cv_app, _cv_request
+from .globals import _cv_request
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .routing import BuildError, Map, Rule
 from .scaffold import Scaffold, _endpoint_from_view_func, _methods_of, setupmethod
 from .sessions import SecureCookieSessionInterface, SessionInterface, SessionMixin
-from .typing import LifespanCallable, ResponseReturnValue, RouteCallable, TeardownCallable
+from .typing import LifespanCallable, RouteCallable, TeardownCallable
 from .wrappers import Request, Response
 
 if TYPE_CHECKING:
@@ -196,12 +197,12 @@ class Flask(Scaffold):
                 view_func=self.send_static_file,
             )
 
-    # -- identity and config-backed attributes ---------------------------------------
+    # -- identity and config-backed attributes -----------------------------------------------------
     @property
     def name(self) -> str:  # type: ignore[override]
         """The import name, or the running script's stem when it is `__main__`."""
         if self.import_name == "__main__":
-            fn = getattr(sys.modules["__main__"], "__file__", None)
+            fn: str | None = getattr(sys.modules["__main__"], "__file__", None)
             if fn is None:
                 return "__main__"
             return os.path.splitext(os.path.basename(fn))[0]
@@ -260,7 +261,7 @@ class Flask(Scaffold):
             self._jinja_env = create_environment(self)
         return self._jinja_env
 
-    # -- registration ------------------------------------------------------------------------
+    # -- registration ------------------------------------------------------------------------------
     def _check_setup_finished(self, f_name: str) -> None:
         if self._got_first_request:
             raise AssertionError(
@@ -342,7 +343,7 @@ class Flask(Scaffold):
         """Register a Jinja test: `@app.template_test()`."""
 
         def decorator(f: T) -> T:
-            self.jinja_env.tests[name or f.__name__] = f  # type: ignore[attr-defined]
+            self.jinja_env.tests[name or f.__name__] = f  # type: ignore[attr-defined, assignment]
             return f
 
         return decorator
@@ -356,7 +357,7 @@ class Flask(Scaffold):
 
         return decorator
 
-    # -- contexts ------------------------------------------------------------------------------
+    # -- contexts ----------------------------------------------------------------------------------
     def app_context(self) -> AppContext:
         """A new application context: `with app.app_context(): ...`."""
         return AppContext(self)
@@ -395,7 +396,7 @@ class Flask(Scaffold):
         cls = self.test_client_class or FlaskClient
         return cls(self, use_cookies=use_cookies, **kwargs)
 
-    # -- ASGI ------------------------------------------------------------------------------------
+    # -- ASGI --------------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The ASGI entry point; it calls `self.asgi_app`, which middleware may replace."""
         await self.asgi_app(scope, receive, send)
@@ -447,10 +448,17 @@ class Flask(Scaffold):
                 pass
             return result
 
-    async def ensure_async_call(self, f: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Call a view, hook or handler: await it if async, else run it on the request's thread."""
+    async def ensure_async_call(self, f: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """Call a view, hook or handler: await it if async, else run it on the request's thread.
+
+        Keyword arguments are passed through whatever their names (a rule variable
+        may be called `f`, `func` or `self`).
+        """
         if self._is_async(f):
             return await f(*args, **kwargs)
+        return await self._call_sync(f, *args, **kwargs)
+
+    async def _call_sync(self, f: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         ctx = _cv_request.get(None)
         if ctx is not None:
             rv = await ctx.run_sync(f, *args, **kwargs)
@@ -474,7 +482,7 @@ class Flask(Scaffold):
 
         return wrapper
 
-    # -- sessions --------------------------------------------------------------------------------
+    # -- sessions ----------------------------------------------------------------------------------
     def _open_session_now(self, request: Request) -> SessionMixin:
         interface = self.session_interface
         coro = interface.open_session(self, request)
@@ -553,7 +561,7 @@ class Flask(Scaffold):
         return url
 
     def inject_url_defaults(self, endpoint: str, values: dict[str, Any]) -> None:
-        """Let the `url_defaults` functions of the app and the endpoint's blueprints fill `values`."""
+        """Run the `url_defaults` functions of the app and the endpoint's blueprints on `values`."""
         names: list[str | None] = [None]
         if "." in endpoint:
             parts = endpoint.split(".")[:-1]
@@ -562,7 +570,9 @@ class Flask(Scaffold):
             for func in self.url_default_functions.get(name, ()):
                 func(endpoint, values)
 
-    def handle_url_build_error(self, error: BuildError, endpoint: str, values: dict[str, Any]) -> str:
+    def handle_url_build_error(
+        self, error: BuildError, endpoint: str, values: dict[str, Any]
+    ) -> str:
         """Give `url_build_error_handlers` a chance to return a URL, else re-raise."""
         for handler in self.url_build_error_handlers:
             try:
@@ -582,9 +592,15 @@ class Flask(Scaffold):
 
         return _make_redirect(self.response_class, location, code)
 
-    # -- the pipeline -------------------------------------------------------------------------------
-    async def full_dispatch_request(self, ctx: RequestContext) -> Response:
-        """Read the body, run the hooks and the view, and turn the result into a response."""
+    # -- the pipeline ------------------------------------------------------------------------------
+    async def full_dispatch_request(self, ctx: RequestContext | None = None) -> Response:
+        """Read the body, run the hooks and the view, and turn the result into a response.
+
+        Here and in the other pipeline methods `ctx` is the current request
+        context; the server passes it to save a lookup.
+        """
+        if ctx is None:
+            ctx = _cv_request.get()
         self._got_first_request = True
         request = ctx.request
         try:
@@ -605,7 +621,7 @@ class Flask(Scaffold):
     async def preprocess_request(self, ctx: RequestContext | None = None) -> Any:
         """Run the URL value preprocessors and `before_request` hooks (app, then blueprints)."""
         if ctx is None:
-            ctx = cast(RequestContext, _cv_request.get())
+            ctx = _cv_request.get()
         request = ctx.request
         names: tuple[str | None, ...] = (None, *reversed(request.blueprints))
         for name in names:
@@ -618,47 +634,54 @@ class Flask(Scaffold):
                     return rv
         return None
 
-    async def dispatch_request(self, ctx: RequestContext) -> Any:
+    async def dispatch_request(self, ctx: RequestContext | None = None) -> Any:
         """Raise a stored routing error, answer automatic OPTIONS, or call the view."""
+        if ctx is None:
+            ctx = _cv_request.get()
         request = ctx.request
         if request.routing_exception is not None:
             raise request.routing_exception
         rule = cast(Rule, request.url_rule)
         if request.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
             return self.make_default_options_response(ctx)
-        view = self.view_functions[rule.endpoint]
+        view = self.view_functions[rule.endpoint]  # type: ignore[index]  # rules have endpoints
         return await self.ensure_async_call(view, **(request.view_args or {}))
 
     def make_default_options_response(self, ctx: RequestContext | None = None) -> Response:
         """The automatic answer to OPTIONS: an empty 200 with an `Allow` header."""
         if ctx is None:
-            ctx = cast(RequestContext, _cv_request.get())
+            ctx = _cv_request.get()
         methods = self.url_map.allowed_methods(ctx.request.path)
         rv = self.response_class()
         rv.headers["Allow"] = ", ".join(methods)
         return rv
 
     async def finalize_request(
-        self, rv: Any, ctx: RequestContext, from_error_handler: bool = False
+        self, rv: Any, ctx: RequestContext | None = None, from_error_handler: bool = False
     ) -> Response:
         """`make_response`, then the after-request hooks and the session save."""
-        response = await self.make_response(rv)
+        response = self.make_response(rv)
         try:
             response = await self.process_response(response, ctx)
         except Exception:
             if not from_error_handler:
                 raise
-            self.logger.exception(
-                "Request finalizing failed with an error while handling an error"
-            )
+            self.logger.exception("Request finalizing failed with an error while handling an error")
         return response
 
-    async def process_response(self, response: Response, ctx: RequestContext | None = None) -> Response:
+    async def process_response(
+        self, response: Response, ctx: RequestContext | None = None
+    ) -> Response:
         """Run `after_this_request` callbacks, `after_request` hooks, then save the session."""
         if ctx is None:
-            ctx = cast(RequestContext, _cv_request.get())
+            ctx = _cv_request.get()
         for func in ctx._after_request_functions:
-            response = await self.ensure_async_call(func, response)
+            # Usually a closure made for this request only: keep it out of `_async_cache`,
+            # which would otherwise grow (and keep each closure alive) with every request.
+            if _is_async_callable(func):
+                response = await func(response)
+            else:
+                response = await self._call_sync(func, response)
         for name in chain(ctx.request.blueprints, (None,)):
             for after in reversed(self.after_request_funcs.get(name, ())):
                 response = await self.ensure_async_call(after, response)
@@ -680,17 +703,18 @@ class Flask(Scaffold):
         if not interface.is_null_session(session):
             await interface.save_session(self, session, response)
 
-    async def make_response(self, rv: Any) -> Response:
+    def make_response(self, rv: Any) -> Response:
         """Turn a view's return value into a `Response` (Flask's rules).
 
         Accepted: a Response; str/bytes (HTML); dict or list (JSON); a sync or
         async iterator/generator (streamed); an HTTPException; any other ASGI
         app (called as the response); or a tuple `(body, status)`,
-        `(body, headers)` or `(body, status, headers)`.
+        `(body, headers)` or `(body, status, headers)`. A plain method, as in
+        Flask: it does no I/O, so sync code can call it too.
         """
         return _make_response(self, rv)
 
-    # -- errors ----------------------------------------------------------------------------------------
+    # -- errors ------------------------------------------------------------------------------------
     def trap_http_exception(self, e: Exception) -> bool:
         """True when an HTTP exception should be raised instead of handled (debug aids)."""
         if self.config["TRAP_HTTP_EXCEPTIONS"]:
@@ -702,7 +726,9 @@ class Flask(Scaffold):
             return isinstance(e, BadRequest)
         return False
 
-    def _find_error_handler(self, e: BaseException, blueprints: list[str]) -> Callable[..., Any] | None:
+    def _find_error_handler(
+        self, e: BaseException, blueprints: list[str]
+    ) -> Callable[..., Any] | None:
         exc_class = type(e)
         code = e.code if isinstance(e, HTTPException) else None
         names = (*blueprints, None)
@@ -720,17 +746,23 @@ class Flask(Scaffold):
                         return handler
         return None
 
-    async def handle_http_exception(self, e: HTTPException, ctx: RequestContext) -> Any:
+    async def handle_http_exception(
+        self, e: HTTPException, ctx: RequestContext | None = None
+    ) -> Any:
         """Use the registered handler for an HTTP error, or the error's own response."""
         if e.code is None or isinstance(e, RoutingException):
             return e
+        if ctx is None:
+            ctx = _cv_request.get()
         handler = self._find_error_handler(e, ctx.request.blueprints)
         if handler is None:
             return e
         return await self.ensure_async_call(handler, e)
 
-    async def handle_user_exception(self, e: Exception, ctx: RequestContext) -> Any:
+    async def handle_user_exception(self, e: Exception, ctx: RequestContext | None = None) -> Any:
         """Handle an exception from a hook or view, or re-raise it when nothing handles it."""
+        if ctx is None:
+            ctx = _cv_request.get()
         if isinstance(e, BadRequestKeyError) and (
             self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]
         ):
@@ -742,15 +774,17 @@ class Flask(Scaffold):
             raise e
         return await self.ensure_async_call(handler, e)
 
-    async def handle_exception(self, e: Exception, ctx: RequestContext) -> Response:
+    async def handle_exception(self, e: Exception, ctx: RequestContext | None = None) -> Response:
         """An unhandled exception: re-raise it (testing/debug) or answer 500."""
+        if ctx is None:
+            ctx = _cv_request.get()
         ctx._unhandled = e
         propagate = self.config["PROPAGATE_EXCEPTIONS"]
         if propagate is None:
             propagate = self.testing or self.debug
         if propagate:
             raise e
-        self.log_exception(e, ctx)
+        self.log_exception((type(e), e, e.__traceback__))
         server_error = InternalServerError(original_exception=e)
         handler = self._find_error_handler(server_error, ctx.request.blueprints)
         rv: Any = server_error
@@ -766,18 +800,20 @@ class Flask(Scaffold):
             self.logger.exception("Building the 500 response failed")
             return server_error.get_response()
 
-    def log_exception(self, e: BaseException, ctx: RequestContext) -> None:
-        """Log an unhandled exception with its traceback, once, on `app.logger`."""
-        request = ctx.request
-        self.logger.error(
-            "Exception on %r [%s]", request.path, request.method, exc_info=(type(e), e, e.__traceback__)
-        )
+    def log_exception(
+        self, exc_info: tuple[type[BaseException], BaseException, TracebackType | None]
+    ) -> None:
+        """Log an unhandled exception with its traceback on `app.logger` (Flask's signature)."""
+        request = _cv_request.get().request
+        self.logger.error(f"Exception on {request.path} [{request.method}]", exc_info=exc_info)
 
-    # -- teardown ---------------------------------------------------------------------------------------
-    async def do_teardown_request(self, exc: BaseException | None, ctx: RequestContext | None = None) -> None:
+    # -- teardown ----------------------------------------------------------------------------------
+    async def do_teardown_request(
+        self, exc: BaseException | None, ctx: RequestContext | None = None
+    ) -> None:
         """Run `teardown_request` functions (blueprints first, each list reversed)."""
         if ctx is None:
-            ctx = cast(RequestContext, _cv_request.get())
+            ctx = _cv_request.get()
         for name in chain(ctx.request.blueprints, (None,)):
             for func in reversed(self.teardown_request_funcs.get(name, ())):
                 try:
@@ -803,7 +839,7 @@ class Flask(Scaffold):
         for func in reversed(self.teardown_appcontext_funcs):
             self.ensure_sync(func)(exc)
 
-    # -- static files ------------------------------------------------------------------------------------
+    # -- static files ------------------------------------------------------------------------------
     async def send_static_file(self, filename: str) -> Response:
         """The view behind the `static` endpoint."""
         if not self.has_static_folder:
@@ -842,6 +878,8 @@ def _make_response(app: Flask, rv: Any) -> Response:
                 "The view function did not return a valid response tuple. The tuple must "
                 "have the form (body, status, headers), (body, status), or (body, headers)."
             )
+        if isinstance(status, bytearray):
+            status = bytes(status)
     if rv is None:
         raise TypeError(
             f"The view function for {_endpoint_name()!r} did not return a valid response. "
@@ -856,6 +894,8 @@ def _make_response(app: Flask, rv: Any) -> Response:
             rv = app.json.response(rv)
         elif isinstance(rv, HTTPException):
             rv = rv.get_response()
+            if not isinstance(rv, Response):  # abort() given a Starlette or ASGI response
+                rv = _ForeignResponse(rv)
         elif isinstance(rv, _StarletteResponse):
             rv = _ForeignResponse(rv)
         elif callable(rv):
@@ -867,15 +907,15 @@ def _make_response(app: Flask, rv: Any) -> Response:
                 "Response instance, iterator, or ASGI callable, but it was a "
                 f"{type(rv).__name__}."
             )
-    rv = cast(Response, rv)
+    response: Response = rv
     if status is not None:
-        if isinstance(status, (str, bytes, bytearray)):
-            rv.status = status  # type: ignore[assignment]
+        if isinstance(status, (str, bytes)):
+            response.status = status
         else:
-            rv.status_code = status
+            response.status_code = status
     if headers:
-        rv.headers.update(headers)
-    return rv
+        response.headers.update(headers)
+    return response
 
 
 def _endpoint_name() -> str | None:
@@ -887,7 +927,9 @@ class _ForeignResponse(Response):
     """A Starlette response or any ASGI app returned by a view, sent as is.
 
     For a Starlette response the status and headers are shared, so
-    after-request hooks can still change them.
+    after-request hooks can still change them. For another ASGI app the
+    headers added here (by after-request hooks, the session cookie) are
+    appended to the ones the app sends; its status and body are its own.
     """
 
     def __init__(self, app: Callable[..., Any]) -> None:
@@ -901,7 +943,20 @@ class _ForeignResponse(Response):
             self.raw_headers.clear()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if isinstance(self._app, _StarletteResponse):
-            self._app.status_code = self.status_code
-            self._app.raw_headers = self.raw_headers
-        await self._app(scope, receive, send)
+        app = self._app
+        if isinstance(app, _StarletteResponse):
+            app.status_code = self.status_code
+            app.raw_headers = self.raw_headers
+            await app(scope, receive, send)
+            return
+        extra = self.raw_headers
+        if not extra:
+            await app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", ()), *extra]}
+            await send(message)
+
+        await app(scope, receive, send_with_headers)

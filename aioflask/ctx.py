@@ -167,11 +167,24 @@ class RequestContext:
         self._session = value
 
     # -- sync callables on this request's thread ---------------------------
-    async def run_sync(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    async def run_sync(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         """Run a sync callable on this request's worker thread (checked out on first use)."""
         worker = self._worker
         if worker is None:
-            worker = self._worker = await default_pool.acquire()
+            if not self._tokens:
+                # The request has ended (a task it spawned runs on): borrow a
+                # worker for this call only, so none is kept checked out forever.
+                worker = await default_pool.acquire()
+                try:
+                    return await worker.run(func, *args, **kwargs)
+                finally:
+                    default_pool.release(worker)
+            worker = await default_pool.acquire()
+            if self._worker is not None:  # another task of this request got one meanwhile
+                default_pool.release(worker)
+                worker = self._worker
+            else:
+                self._worker = worker
         return await worker.run(func, *args, **kwargs)
 
     def release_worker(self) -> None:
@@ -254,7 +267,7 @@ class RequestContext:
     def copy(self) -> RequestContext:
         """A new context sharing this one's request and session (for other tasks/threads)."""
         new = RequestContext(self.app, self.request)
-        new._session = self._session
+        new._session = self.session  # opened now if needed, so both share one object
         return new
 
     def __enter__(self) -> RequestContext:
@@ -329,31 +342,35 @@ def copy_current_request_context(f: F) -> F:
             "'copy_current_request_context' needs an active request; call it inside a view."
         ) from None
 
-    if inspect.iscoroutinefunction(f):
+    # As in Flask, each call pushes the copy (with a new app context when none
+    # for this app is active, as in a new thread) and pops it afterwards, which
+    # runs the teardown functions: a database handle the function opened in
+    # its `g` is closed by `teardown_appcontext`.
+    if _is_async_callable(f):
 
         @functools.wraps(f)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            app_token = _cv_app.set(ctx.app.app_context()) if _cv_app.get(None) is None else None
-            req_token = _cv_request.set(ctx)
+            ctx.push()
             try:
-                return await f(*args, **kwargs)
-            finally:
-                _cv_request.reset(req_token)
-                if app_token is not None:
-                    _cv_app.reset(app_token)
+                rv = await f(*args, **kwargs)
+            except BaseException as e:
+                await ctx.apop(e)
+                raise
+            await ctx.apop(None)
+            return rv
 
         return cast(F, async_wrapper)
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        app_token = _cv_app.set(ctx.app.app_context()) if _cv_app.get(None) is None else None
-        req_token = _cv_request.set(ctx)
+        ctx.push()
         try:
-            return f(*args, **kwargs)
-        finally:
-            _cv_request.reset(req_token)
-            if app_token is not None:
-                _cv_app.reset(app_token)
+            rv = f(*args, **kwargs)
+        except BaseException as e:
+            ctx.pop(e)
+            raise
+        ctx.pop(None)
+        return rv
 
     return cast(F, wrapper)
 
@@ -375,4 +392,3 @@ __all__ = [
     "has_app_context",
     "has_request_context",
 ]
-

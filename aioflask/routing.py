@@ -1,16 +1,13 @@
 """URL rules, converters and the map that matches request paths to rules.
 
-The rule syntax and the matching results follow Flask and Werkzeug: a rule such
-as `/user/<int:id>` matches `/user/42` with `{"id": 42}`, a static segment beats
-a variable one, a branch rule (`/projects/`) requested without its slash answers
-with a redirect, and a URL is built back from an endpoint and its values.
+Rule syntax and matching results follow Flask/Werkzeug: `/user/<int:id>` matches
+`/user/42` as `{"id": 42}`, literal segments beat variables, `/projects/` asked
+for as `/projects` redirects, and URLs are built back from endpoints and values.
 
-The matcher is our own. Rules live in a tree keyed by path segment: a request
-walks the literal segments with dictionary lookups and only tries the variable
-parts hanging off the nodes it reaches, so matching costs about the same in an
-application with ten routes as in one with a thousand. Paths of rules without
-variables are also kept in a flat dictionary, which answers most static hits
-with a single lookup.
+The matcher is our own. Rules form a tree keyed by path segment: a request walks
+the literal segments with dict lookups and tries only the variable parts hanging
+off the nodes it reaches, so ten routes or a thousand cost about the same. Rules
+without variables are also kept in a flat dict keyed by path for one-lookup hits.
 """
 
 from __future__ import annotations
@@ -18,29 +15,13 @@ from __future__ import annotations
 import difflib
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
 
 from .exceptions import MethodNotAllowed, NotFound, RequestRedirect, RoutingException
 
-__all__ = [
-    "DEFAULT_CONVERTERS",
-    "AnyConverter",
-    "BaseConverter",
-    "BuildError",
-    "FloatConverter",
-    "IntegerConverter",
-    "Map",
-    "PathConverter",
-    "Rule",
-    "UUIDConverter",
-    "UnicodeConverter",
-    "ValidationError",
-]
-
-# Characters left as they are in a path segment and in a query string; the
-# same sets Werkzeug uses, so built URLs come out byte-for-byte identical.
+# Characters kept unencoded in paths and query strings (the sets Werkzeug uses).
 _PATH_SAFE = "!$&'()*+,/:;=@"
 _QUERY_SAFE = "!$'()*,/:;?@"
 _MULTI_SLASH = re.compile("/{2,}")
@@ -54,24 +35,24 @@ _ARG = re.compile(
     r"""(?:[rRuU]?(?P<quoted>"[^"]*"|'[^']*')|(?P<bare>[\w.+-]+))\s*(?:,|\Z)"""
 )
 _CONSTANTS: dict[str, Any] = {"True": True, "False": False, "None": None}
-_Op = tuple[str, "BaseConverter | None"]  # a literal piece, or a variable name and its converter
+# Regexes of a lone default variable: they match any non-empty segment.
+_PLAIN = {"(?P<_0>[^/]+)", "(?P<_0>[^/]{1,})"}
+_Op = tuple[str, "BaseConverter | None"]  # literal text, or a variable name and its converter
 
 
 class ValidationError(ValueError):
-    """Raised by a converter's `to_python` to say that a value does not match.
+    """Raised by a converter's `to_python` to reject a value.
 
-    The rule is then treated as not matching the request, which usually ends
-    in a 404 response.
+    The rule then does not match the request, which normally ends in a 404.
     """
 
 
 class BaseConverter:
-    """Base class of the converters that match and convert one rule variable.
+    """Base class of converters, which match and convert one rule variable.
 
-    `regex` matches the text of one value, `weight` orders rules (lower is more
-    specific) and `part_isolating` is `False` when `regex` can match a `/`. A
-    subclass that sets `regex` without setting `part_isolating` gets the latter
-    worked out from whether the regex contains a slash.
+    `regex` matches one value, `weight` orders rules (lower is tried first) and
+    `part_isolating` is false when `regex` can match a slash; a subclass that
+    sets `regex` but not `part_isolating` gets it from whether the regex has a `/`.
     """
 
     regex: str = "[^/]+"
@@ -87,18 +68,18 @@ class BaseConverter:
         self.map = map
 
     def to_python(self, value: str) -> Any:
-        """Convert the matched text to the value passed to the view."""
+        """Convert the matched text into the value the view receives."""
         return value
 
     def to_url(self, value: Any) -> str:
-        """Turn a value into its percent-encoded form for a URL path."""
+        """Turn a value into percent-encoded text for a URL path."""
         return quote(str(value), safe=_PATH_SAFE)
 
 
 class UnicodeConverter(BaseConverter):
-    """The default converter: any text without a slash, optionally length-limited.
+    """The default converter: any text without a slash.
 
-    `minlength` (default 1) and `maxlength` bound the length; `length` fixes it.
+    `minlength` (default 1) and `maxlength` bound its length; `length` fixes it.
     """
 
     def __init__(
@@ -113,7 +94,7 @@ class UnicodeConverter(BaseConverter):
 
 
 class AnyConverter(BaseConverter):
-    """Matches exactly one of the items given to it, as in `<any(about, help):page>`.
+    """Matches exactly one of its items, as in `<any(about, help):page>`.
 
     Building a URL with a value that is not one of the items raises `ValueError`.
     """
@@ -124,7 +105,7 @@ class AnyConverter(BaseConverter):
         self.regex = "(?:" + "|".join(re.escape(item) for item in self.items) + ")"
 
     def to_url(self, value: Any) -> str:
-        """Return the value quoted for a path; reject values not in `items`."""
+        """Return the quoted value after checking that it is one of the items."""
         if str(value) not in self.items:
             allowed = ", ".join(repr(item) for item in sorted(self.items))
             raise ValueError(f"{value!r} is not one of {allowed}; pass one of those values.")
@@ -164,7 +145,7 @@ class _NumberConverter(BaseConverter):
         return int(value)
 
     def to_python(self, value: str) -> Any:
-        """Convert the digits, rejecting the wrong length or a value out of range."""
+        """Convert the text, rejecting a wrong digit count or an out-of-range value."""
         if self.fixed_digits and len(value) != self.fixed_digits:
             raise ValidationError()
         try:
@@ -184,9 +165,9 @@ class _NumberConverter(BaseConverter):
 
 
 class IntegerConverter(_NumberConverter):
-    """Matches a non-negative integer; `signed=True` also allows a leading `-`.
+    """Matches a non-negative integer, or a negative one too with `signed=True`.
 
-    `fixed_digits` requires exactly that many digits, `min` and `max` bound the value.
+    `fixed_digits` demands exactly that many digits; `min` and `max` bound the value.
     """
 
     regex = r"\d+"
@@ -207,7 +188,7 @@ class FloatConverter(_NumberConverter):
 
 
 class UUIDConverter(BaseConverter):
-    """Matches a UUID in its hyphenated hex form and passes a `uuid.UUID`."""
+    """Matches a hyphenated hex UUID and passes a `uuid.UUID`."""
 
     regex = r"[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}"
 
@@ -232,38 +213,31 @@ DEFAULT_CONVERTERS: dict[str, type[BaseConverter]] = {
 
 
 def _parse_args(text: str, rule: str) -> tuple[list[Any], dict[str, Any]]:
-    """Parse the `(...)` part of `<conv(...):name>` into positional and keyword values."""
+    """Parse the `(...)` of `<conv(...):name>` into positional and keyword values."""
     args: list[Any] = []
     kwargs: dict[str, Any] = {}
-    pos = 0
-    while pos < len(text.rstrip()):
+    pos, end = 0, len(text.rstrip())
+    while pos < end:
         m = _ARG.match(text, pos)
-        if m is None or m.end() == pos:
+        if m is None:
             raise ValueError(
                 f"Cannot parse the converter arguments {text!r} in URL rule {rule!r}; write"
                 " them like Python literals, e.g. 'int(min=1, max=10)' or 'any(a, b, \"c d\")'."
             )
-        pos = m.end()
+        pos, value = m.end(), m["bare"]
         if m["quoted"] is not None:
-            value: Any = m["quoted"][1:-1]
-        else:
-            value = _literal(m["bare"])
+            value = m["quoted"][1:-1]
+        elif value in _CONSTANTS:
+            value = _CONSTANTS[value]
+        elif re.fullmatch(r"[+-]?\d+", value):
+            value = int(value)
+        elif re.fullmatch(r"[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?", value):
+            value = float(value)
         if m["name"]:
             kwargs[m["name"]] = value
         else:
             args.append(value)
     return args, kwargs
-
-
-def _literal(text: str) -> Any:
-    if text in _CONSTANTS:
-        return _CONSTANTS[text]
-    for convert in (int, float):
-        try:
-            return convert(text)
-        except ValueError:
-            pass
-    return text
 
 
 def _quote_query(value: Any) -> str:
@@ -281,35 +255,46 @@ def _encode_query(items: Iterable[tuple[str, Any]]) -> str:
 
 
 class _Part:
-    """One slash-delimited piece of a rule, as stored in the matching tree.
+    """A variable piece of a rule between two slashes: one step in the matching tree.
 
-    A dynamic part that holds a slash-matching variable (`final`) swallows the
-    rest of the path; `suffixed` marks such a part whose rule ends in a slash.
+    A `final` part holds a slash-matching converter and takes the rest of the
+    path; `suffixed` marks such a part in a rule that ends with a slash.
     """
 
-    __slots__ = ("content", "final", "key", "match", "names", "static", "suffixed", "weight")
-
     def __init__(
-        self,
-        static: bool,
-        content: str,
-        final: bool = False,
-        suffixed: bool = False,
-        weight: tuple[Any, ...] = (),
-        names: tuple[str, ...] = (),
+        self, pattern: str, names: list[str], weight: tuple[Any, ...], final: bool, suffixed: bool
     ) -> None:
-        self.static = static
-        self.content = content
-        self.final = final
-        self.suffixed = suffixed
-        self.weight = weight
-        self.names = names
-        self.key = (content, final, suffixed, weight)
-        self.match = None if static else re.compile(content + r"\Z").match
+        self.names, self.weight, self.final, self.suffixed = names, weight, final, suffixed
+        self.key = (pattern, final, suffixed, weight)
+        self.plain = pattern in _PLAIN
+        self.match = re.compile(pattern + r"\Z").match
+
+
+def _make_part(segment: list[_Op], suffixed: bool = False) -> str | _Part:
+    """Turn the pieces of one segment into literal text or a variable part."""
+    if all(conv is None for _, conv in segment):
+        return "".join(text for text, _ in segment)
+    pattern, names = "", list[str]()
+    static_w: list[tuple[int, int]] = []
+    arg_w: list[int] = []
+    for text, conv in segment:
+        if conv is None:
+            pattern += re.escape(text)
+            if text != "/":
+                static_w.append((len(static_w), -len(text)))
+        else:
+            names.append(f"_{len(names)}")
+            pattern += f"(?P<{names[-1]}>{conv.regex})"
+            arg_w.append(conv.weight)
+    if suffixed:  # the trailing slash is optional so a missing one can be redirected
+        pattern += r"(?<!/)(?P<_s>/?)"
+    final = any(conv is not None and not conv.part_isolating for _, conv in segment)
+    weight = (-len(static_w), tuple(static_w), -len(arg_w), tuple(arg_w))
+    return _Part(pattern, names, weight, final, suffixed)
 
 
 class _Node:
-    """A node of the matching tree: literal children, variable children, rules ending here."""
+    """A matching-tree node: literal children, variable children, rules ending here."""
 
     __slots__ = ("dynamic", "rules", "static")
 
@@ -323,19 +308,14 @@ class _SlashRequired(Exception):
     """The path matches a strict branch rule once a trailing slash is added."""
 
 
-def _allows(rule: Rule, method: str, websocket: bool) -> bool:
-    return rule.websocket == websocket and (rule.methods is None or method in rule.methods)
-
-
 class Rule:
-    """One URL pattern together with the endpoint it routes to.
+    """One URL pattern and the endpoint it routes to.
 
-    `string` is the pattern, e.g. `/user/<int:id>`; it must start with a slash.
-    `methods` limits the HTTP methods (upper-cased; `HEAD` is added when `GET` is
-    present), `defaults` supplies values for variables the pattern lacks, and
-    `strict_slashes`/`merge_slashes` override the `Map` settings. `websocket`
-    rules only match WebSocket requests. A rule is parsed when it is added to a
-    `Map`, which also sets `map`.
+    `string` is the pattern, e.g. `/user/<int:id>`, starting with a slash.
+    `methods` limits the HTTP methods (upper-cased; `HEAD` joins `GET`),
+    `defaults` gives values for variables the pattern lacks, `strict_slashes`
+    and `merge_slashes` override the map's settings, and `websocket` rules only
+    match WebSocket requests. `Map.add` parses the rule and sets `map`.
     """
 
     def __init__(
@@ -352,22 +332,16 @@ class Rule:
         if not string.startswith("/"):
             raise ValueError(f"URL rule {string!r} must start with a slash, e.g. '/{string}'.")
         if isinstance(methods, str):
-            raise TypeError(
-                f"'methods' must be a list of method names, not the string {methods!r};"
-                f" write methods=[{methods!r}]."
-            )
-        method_set: set[str] | None = None
+            raise TypeError(f"'methods' must be a list such as [{methods!r}], not a string.")
+        self.methods: set[str] | None = None
         if methods is not None:
-            method_set = {m.upper() for m in methods}
-            if "GET" in method_set:
-                method_set.add("HEAD")
-            if websocket and method_set - {"GET", "HEAD", "OPTIONS"}:
-                raise ValueError(
-                    f"WebSocket rule {string!r} may only use the GET, HEAD and OPTIONS methods."
-                )
+            self.methods = {m.upper() for m in methods}
+            if "GET" in self.methods:
+                self.methods.add("HEAD")
+            if websocket and self.methods - {"GET", "HEAD", "OPTIONS"}:
+                raise ValueError(f"WebSocket rule {string!r} may only use GET, HEAD and OPTIONS.")
         self.rule = string
         self.endpoint = endpoint
-        self.methods = method_set
         self.defaults: dict[str, Any] | None = dict(defaults) if defaults else None
         self.arguments: set[str] = set(self.defaults or ())
         self.strict_slashes = strict_slashes
@@ -376,13 +350,14 @@ class Rule:
         self.provide_automatic_options = False
         self.map: Map | None = None
         self._converters: dict[str, BaseConverter] = {}
-        self._parts: list[_Part] = []
+        self._to_python: list[tuple[str, Callable[[str], Any] | None]] = []
+        self._parts: list[str | _Part] = []
         self._build_ops: list[_Op] = []
         self._static_path: str | None = None
         self._providers: tuple[Rule, ...] = ()
 
     def _bind(self, map: Map) -> None:
-        """Resolve the map-wide settings and parse the pattern against `map.converters`."""
+        """Take the map's settings and parse the pattern with `map.converters`."""
         if self.strict_slashes is None:
             self.strict_slashes = map.strict_slashes
         if self.merge_slashes is None:
@@ -390,17 +365,16 @@ class Rule:
         path = _MULTI_SLASH.sub("/", self.rule) if self.merge_slashes else self.rule
         segments: list[list[_Op]] = [[]]
         ops: list[_Op] = [("/", None)]
-        final = False  # once a slash-matching variable is seen, slashes stop splitting
+        final = False  # after a slash-matching variable, slashes no longer split segments
         pos = 1
         while pos < len(path):
             m = _TOKEN.match(path, pos)
             if m is None:
                 raise ValueError(
-                    f"Malformed URL rule {self.rule!r} at {path[pos:]!r}; variables are"
-                    " written '<name>', '<converter:name>' or '<converter(args):name>'."
+                    f"Malformed URL rule {self.rule!r} at {path[pos:]!r}; write variables as"
+                    " '<name>', '<converter:name>' or '<converter(args):name>'."
                 )
-            pos = m.end()
-            name = m["var"]
+            pos, name = m.end(), m["var"]
             if name is None:
                 piece = m["slash"] or m["static"]
                 ops.append((quote(piece, safe=_PATH_SAFE), None))
@@ -410,12 +384,11 @@ class Rule:
                     segments[-1].append((piece, None))
                 continue
             if name in self._converters:
-                raise ValueError(
-                    f"URL rule {self.rule!r} uses the variable {name!r} twice; give each"
-                    " variable its own name."
-                )
+                raise ValueError(f"URL rule {self.rule!r} uses {name!r} twice; rename one.")
             conv = self._make_converter(map, m["conv"] or "default", m["args"])
             self._converters[name] = conv
+            to_python = None if type(conv).to_python is BaseConverter.to_python else conv.to_python
+            self._to_python.append((name, to_python))
             self.arguments.add(name)
             final = final or not conv.part_isolating
             segments[-1].append((name, conv))
@@ -430,16 +403,15 @@ class Rule:
         self._parts = [_make_part(segment) for segment in segments]
         if suffixed:
             self._parts[-1] = _make_part(last, suffixed=True)
-            self._parts.append(_Part(True, ""))
-        self._build_ops = []
-        for op in ops:  # join neighbouring constant pieces
+            self._parts.append("")
+        for op in ops:  # join neighbouring literal pieces
             if op[1] is None and self._build_ops and self._build_ops[-1][1] is None:
                 self._build_ops[-1] = (self._build_ops[-1][0] + op[0], None)
             else:
                 self._build_ops.append(op)
         self._build_ops[0] = ("/" + self._build_ops[0][0].lstrip("/"), None)
         if not self._converters:
-            self._static_path = "/" + "/".join(part.content for part in self._parts)
+            self._static_path = "/" + "/".join(p for p in self._parts if isinstance(p, str))
         self.map = map
 
     def _make_converter(self, map: Map, name: str, args: str | None) -> BaseConverter:
@@ -453,12 +425,12 @@ class Rule:
             return map.converters[name](map, *c_args, **c_kwargs)
         except TypeError as exc:
             raise TypeError(
-                f"Converter {name!r} in URL rule {self.rule!r} rejected its arguments: {exc};"
-                " check the names and number of arguments it accepts."
+                f"Converter {name!r} in URL rule {self.rule!r} rejected its arguments ({exc});"
+                " check the argument names and count."
             ) from exc
 
     def _suitable_for(self, values: Mapping[str, Any], method: str | None) -> bool:
-        """Tell whether `values` (and `method`) are enough to build this rule."""
+        """Tell whether this rule can be built from `values` for `method`."""
         if method is not None and self.methods is not None and method not in self.methods:
             return False
         defaults = self.defaults or {}
@@ -468,7 +440,7 @@ class Rule:
         return all(key not in values or values[key] == value for key, value in defaults.items())
 
     def _build(self, values: Mapping[str, Any], append_unknown: bool) -> str | None:
-        """Return the path (and query) for `values`, or None if a converter refuses one."""
+        """Return the path (and query) for `values`, or None if a converter refuses."""
         try:
             path = "".join(
                 text if conv is None else conv.to_url(values[text])
@@ -491,45 +463,14 @@ class Rule:
         return f"<{type(self).__name__} {self.rule!r}{methods} -> {self.endpoint}>"
 
 
-def _make_part(segment: list[_Op], suffixed: bool = False) -> _Part:
-    """Turn the pieces of one segment into a literal or a compiled variable part."""
-    if all(conv is None for _, conv in segment):
-        return _Part(True, "".join(text for text, _ in segment))
-    pattern, names = "", list[str]()
-    static_w: list[tuple[int, int]] = []
-    arg_w: list[int] = []
-    for text, conv in segment:
-        if conv is None:
-            pattern += re.escape(text)
-            if text != "/":
-                static_w.append((len(static_w), -len(text)))
-        else:
-            names.append(f"_{len(names)}")
-            pattern += f"(?P<{names[-1]}>{conv.regex})"
-            arg_w.append(conv.weight)
-    if suffixed:
-        # The rule's trailing slash is optional in the pattern; the walker redirects
-        # when it is missing and uses it to reach the rule when it is there.
-        pattern += r"(?<!/)(?P<_s>/?)"
-    weight = (-len(static_w), tuple(static_w), -len(arg_w), tuple(arg_w))
-    return _Part(
-        False,
-        pattern,
-        any(not c.part_isolating for _, c in segment if c),
-        suffixed,
-        weight,
-        tuple(names),
-    )
-
-
 def _walk(
     node: _Node, segs: list[str], i: int, method: str, ws: bool, seen: set[str], out: list[str]
 ) -> Rule | None:
     """Depth-first search for the rule matching `segs[i:]` below `node`.
 
-    Literal children are tried before variable ones, and variable children in
-    specificity order, backtracking on failure. Raw variable values are pushed
-    onto `out`; methods of rules that matched but refused `method` go to `seen`.
+    Literal children come first, then variable children in specificity order,
+    backtracking on failure. Raw variable values are pushed onto `out`; methods
+    of rules that matched the path but refused `method` are added to `seen`.
     """
     if i == len(segs):
         for rule in node.rules:
@@ -540,7 +481,7 @@ def _walk(
         branch = node.static.get("")
         if branch is not None:
             for rule in branch.rules:
-                if _allows(rule, method, ws):
+                if rule.websocket == ws and (rule.methods is None or method in rule.methods):
                     if rule.strict_slashes:
                         raise _SlashRequired
                     return rule
@@ -552,25 +493,26 @@ def _walk(
         if found is not None:
             return found
     for part, child in node.dynamic:
-        if part.final:
-            m = part.match("/".join(segs[i:]))  # type: ignore[misc]
-            nxt = len(segs)
-        else:
-            m = part.match(seg)  # type: ignore[misc]
-            nxt = i + 1
-        if m is None:
-            continue
-        if part.suffixed and m.group("_s"):
-            nxt = len(segs) - 1  # the trailing slash is left for the "" child
         mark = len(out)
-        for name in part.names:
-            out.append(m.group(name))
+        if part.plain:  # a lone default variable: any non-empty segment, no regex needed
+            if not seg:
+                continue
+            out.append(seg)
+            nxt = i + 1
+        else:
+            m = part.match("/".join(segs[i:]) if part.final else seg)
+            if m is None:
+                continue
+            nxt = len(segs) if part.final else i + 1
+            if part.suffixed and m["_s"]:
+                nxt -= 1  # leave the trailing "" segment for the rule's "" child
+            for name in part.names:
+                out.append(m[name])
         found = _walk(child, segs, nxt, method, ws, seen, out)
         if found is not None:
             return found
         del out[mark:]
-    if not seg and i == len(segs) - 1:
-        # A leaf rule with strict_slashes=False also matches with one extra slash.
+    if not seg and i == len(segs) - 1:  # one extra slash is fine for non-strict rules
         for rule in node.rules:
             if rule.strict_slashes:
                 continue
@@ -582,18 +524,15 @@ def _walk(
 
 
 def _no_match(seen: set[str]) -> Exception:
-    if seen:
-        return MethodNotAllowed(valid_methods=sorted(seen))
-    return NotFound()
+    return MethodNotAllowed(valid_methods=sorted(seen)) if seen else NotFound()
 
 
 class Map:
-    """The set of URL rules of an application, with matching and URL building.
+    """All URL rules of an application, with matching and URL building.
 
-    `strict_slashes` and `merge_slashes` are the defaults for rules that do not
-    set their own. `converters` adds to (or replaces) `DEFAULT_CONVERTERS`; more
-    can be registered later through the `converters` dict, before adding rules
-    that use them.
+    `strict_slashes` and `merge_slashes` are the defaults for rules that leave
+    them unset. `converters` extends or overrides `DEFAULT_CONVERTERS`; more can
+    be put in the `converters` dict later, before adding rules that use them.
     """
 
     def __init__(
@@ -606,9 +545,7 @@ class Map:
     ) -> None:
         self.strict_slashes = strict_slashes
         self.merge_slashes = merge_slashes
-        self.converters: dict[str, type[BaseConverter]] = dict(DEFAULT_CONVERTERS)
-        if converters:
-            self.converters.update(converters)
+        self.converters = dict(DEFAULT_CONVERTERS, **(converters or {}))
         self._rules: list[Rule] = []
         self._by_endpoint: dict[str | None, list[Rule]] = {}
         self._root = _Node()
@@ -618,17 +555,15 @@ class Map:
             self.add(rule)
 
     def add(self, rule: Rule) -> None:
-        """Parse `rule` against this map's converters and add it.
+        """Parse `rule` with this map's converters and add it.
 
-        Raises `ValueError` for malformed rules and `LookupError` for unknown
-        converters. A rule can belong to one map only.
+        Raises `ValueError` for a malformed rule, `LookupError` for an unknown
+        converter and `RuntimeError` if the rule already belongs to a map.
         """
         if not isinstance(rule, Rule):
             raise TypeError(f"Map.add() takes a Rule, not {type(rule).__name__}.")
         if rule.map is not None:
-            raise RuntimeError(
-                f"{rule!r} is already added to a map; create a new Rule for each map."
-            )
+            raise RuntimeError(f"{rule!r} already belongs to a map; create a new Rule instead.")
         rule._bind(self)
         self._rules.append(rule)
         self._by_endpoint.setdefault(rule.endpoint, []).append(rule)
@@ -641,24 +576,23 @@ class Map:
         for rule in self._rules:
             node = root
             for part in rule._parts:
-                if part.static:
-                    node = node.static.setdefault(part.content, _Node())
+                if isinstance(part, str):
+                    node = node.static.setdefault(part, _Node())
                     continue
                 for known, child in node.dynamic:
                     if known.key == part.key:
                         node = child
                         break
                 else:
-                    child = _Node()
-                    node.dynamic.append((part, child))
-                    node = child
+                    node.dynamic.append((part, _Node()))
+                    node = node.dynamic[-1][1]
             node.rules.append(rule)
             if rule._static_path is not None:
                 static.setdefault(rule._static_path, []).append(rule)
         stack = [root]
         while stack:
             node = stack.pop()
-            node.dynamic.sort(key=lambda item: item[0].weight)
+            node.dynamic.sort(key=lambda item: item[0].weight)  # stable: ties keep add order
             stack.extend(node.static.values())
             stack.extend(child for _, child in node.dynamic)
         for rules in self._by_endpoint.values():
@@ -670,7 +604,7 @@ class Map:
         self._root, self._static, self._dirty = root, static, False
 
     def iter_rules(self, endpoint: str | None = None) -> Iterator[Rule]:
-        """Iterate over all rules, or over the rules of `endpoint` in build order."""
+        """Iterate over all rules, or over those of `endpoint`, in build order."""
         if self._dirty:
             self._rebuild()
         if endpoint is not None:
@@ -678,13 +612,13 @@ class Map:
         return iter([rule for rules in self._by_endpoint.values() for rule in rules])
 
     def match(self, path: str, method: str, websocket: bool = False) -> tuple[Rule, dict[str, Any]]:
-        """Find the rule for a decoded request `path` and upper-case `method`.
+        """Find the rule for the decoded request `path` and upper-case `method`.
 
-        Returns the rule and its converted values, with the rule's defaults
-        merged in. Raises `NotFound`, `MethodNotAllowed` (listing the methods
-        the path accepts) or `RequestRedirect` whose `new_url` is the quoted
-        path to redirect to (trailing slash, merged slashes, canonical URL of
-        a rule with defaults); the caller adds root path and query string.
+        Returns the rule and its converted values with the rule's defaults
+        merged in. Raises `NotFound`; `MethodNotAllowed` listing the methods the
+        path accepts; or `RequestRedirect` whose `new_url` is the quoted path to
+        go to (slash added, slashes merged, or the canonical URL of a rule with
+        defaults), to which the caller adds the root path and query string.
         """
         if self._dirty:
             self._rebuild()
@@ -695,53 +629,46 @@ class Map:
                     if rule._providers:
                         break
                     return rule, (dict(rule.defaults) if rule.defaults else {})
-        return self._match_slow(path, method, websocket)
-
-    def _lookup(
-        self, path: str, method: str, websocket: bool, seen: set[str]
-    ) -> tuple[Rule, list[str]] | str | None:
-        out: list[str] = []
-        try:
-            rule = _walk(self._root, path[1:].split("/"), 0, method, websocket, seen, out)
-        except _SlashRequired:
-            return path + "/"
-        return None if rule is None else (rule, out)
-
-    def _match_slow(self, path: str, method: str, websocket: bool) -> tuple[Rule, dict[str, Any]]:
         if path[:1] != "/" or path[1:2] == "/":
             path = "/" + path.lstrip("/")
         seen: set[str] = set()
-        found = self._lookup(path, method, websocket, seen)
-        if found is None and self.merge_slashes and "//" in path:
-            merged = _MULTI_SLASH.sub("/", path)
-            again = self._lookup(merged, method, websocket, seen)
-            if isinstance(again, str):
-                raise RequestRedirect(quote(again, safe=_PATH_SAFE))
-            if again is not None and again[0].merge_slashes:
-                raise RequestRedirect(quote(merged, safe=_PATH_SAFE))
-            raise _no_match(seen)
+        raw: list[str] = []
+        try:
+            found = _walk(self._root, path[1:].split("/"), 0, method, websocket, seen, raw)
+        except _SlashRequired:
+            raise RequestRedirect(quote(path + "/", safe=_PATH_SAFE)) from None
         if found is None:
+            if self.merge_slashes and "//" in path:
+                self._redirect_merged(path, method, websocket, seen)
             raise _no_match(seen)
-        if isinstance(found, str):
-            raise RequestRedirect(quote(found, safe=_PATH_SAFE))
-        rule, raw = found
+        rule = found
         values: dict[str, Any] = {}
-        for (name, conv), text in zip(rule._converters.items(), raw, strict=True):
+        for (name, to_python), text in zip(rule._to_python, raw, strict=True):
             try:
-                values[name] = conv.to_python(text)
+                values[name] = text if to_python is None else to_python(text)
             except ValidationError:
                 raise _no_match(seen) from None
         if rule.defaults:
             values.update(rule.defaults)
-        for provider in rule._providers:
+        for provider in rule._providers:  # a rule with defaults is the canonical URL
             if provider._suitable_for(values, method):
                 target = provider._build({**values, **(provider.defaults or {})}, False)
                 if target is not None:
                     raise RequestRedirect(target)
         return rule, values
 
+    def _redirect_merged(self, path: str, method: str, websocket: bool, seen: set[str]) -> None:
+        """Redirect to `path` with runs of slashes merged if that matches a rule."""
+        merged = _MULTI_SLASH.sub("/", path)
+        try:
+            rule = _walk(self._root, merged[1:].split("/"), 0, method, websocket, seen, [])
+        except _SlashRequired:
+            raise RequestRedirect(quote(merged + "/", safe=_PATH_SAFE)) from None
+        if rule is not None and rule.merge_slashes:
+            raise RequestRedirect(quote(merged, safe=_PATH_SAFE))
+
     def allowed_methods(self, path: str) -> list[str]:
-        """Return the methods accepted by the rules matching `path`, sorted."""
+        """Return the sorted methods accepted by the rules matching `path`."""
         try:
             self.match(path, "--")
         except MethodNotAllowed as exc:
@@ -757,13 +684,13 @@ class Map:
         method: str | None = None,
         append_unknown: bool = True,
     ) -> str:
-        """Build the path (plus query string) for `endpoint` from `values`.
+        """Build the path, plus any query string, for `endpoint` from `values`.
 
-        The first of the endpoint's rules whose variables are all given, whose
-        defaults agree with `values` and which accepts `method` is used; without
-        a method, rules accepting GET are preferred. `None` values are dropped,
-        values that are not rule variables become the query string unless
-        `append_unknown` is false. Raises `BuildError` when no rule fits.
+        Uses the first rule of the endpoint whose variables are all given, whose
+        defaults agree with `values` and which accepts `method` (without one,
+        rules accepting GET come first). `None` values are dropped; values that
+        are not rule variables form the query string unless `append_unknown` is
+        false. Raises `BuildError` when no rule fits.
         """
         if self._dirty:
             self._rebuild()
@@ -778,10 +705,7 @@ class Map:
         raise BuildError(endpoint, given, method, self)
 
     def is_endpoint_expecting(self, endpoint: str, *arguments: str) -> bool:
-        """Tell whether some rule of `endpoint` has all the named variables.
-
-        Unknown endpoints give `False`.
-        """
+        """Tell whether a rule of `endpoint` has all the named variables (unknown: False)."""
         if self._dirty:
             self._rebuild()
         wanted = set(arguments)
@@ -794,16 +718,12 @@ class Map:
 class BuildError(RoutingException, LookupError):
     """No rule of the endpoint can be built from the given values and method.
 
-    The message names what was asked for and, when it can, what is missing or
-    which similarly named endpoint was probably meant.
+    The message says what was asked for and, where it can, which values are
+    missing or which similarly named endpoint was probably meant.
     """
 
     def __init__(
-        self,
-        endpoint: str,
-        values: Mapping[str, Any],
-        method: str | None,
-        map: Map | None = None,
+        self, endpoint: str, values: Mapping[str, Any], method: str | None, map: Map | None = None
     ) -> None:
         super().__init__(endpoint, values, method)
         self.endpoint = endpoint
@@ -813,7 +733,7 @@ class BuildError(RoutingException, LookupError):
 
     @property
     def suggested(self) -> Rule | None:
-        """The rule that best fits the request: same or similar endpoint name."""
+        """The rule that best fits what was asked for, if any is close enough."""
         if self.map is None or not self.map._rules:
             return None
         given = set(self.values)
@@ -822,14 +742,11 @@ class BuildError(RoutingException, LookupError):
             return difflib.SequenceMatcher(None, str(rule.endpoint), str(self.endpoint)).ratio()
 
         def score(rule: Rule) -> float:
-            fits_values = given <= rule.arguments
             fits_method = bool(rule.methods and self.method in rule.methods)
-            return 0.98 * ratio(rule) + 0.01 * fits_values + 0.01 * fits_method
+            return 0.98 * ratio(rule) + 0.01 * (given <= rule.arguments) + 0.01 * fits_method
 
         best = max(self.map.iter_rules(), key=score)
-        if best.endpoint != self.endpoint and ratio(best) < 0.6:
-            return None
-        return best
+        return best if best.endpoint == self.endpoint or ratio(best) >= 0.6 else None
 
     def __str__(self) -> str:
         text = f"Could not build url for endpoint {self.endpoint!r}"
@@ -845,7 +762,7 @@ class BuildError(RoutingException, LookupError):
             return f"{text} Did you mean {best.endpoint!r} instead?"
         if self.method and best.methods is not None and self.method not in best.methods:
             text += f" Did you mean to use methods {sorted(best.methods)!r}?"
-        missing = (best.arguments | set(best.defaults or ())) - set(self.values)
+        missing = best.arguments - set(self.values)
         if missing:
             text += f" Did you forget to specify values {sorted(missing)!r}?"
         return text

@@ -64,7 +64,9 @@ def get_root_path(import_name: str) -> str:
             spec = importlib.util.find_spec(import_name)
         except (ImportError, ValueError):
             spec = None
-        filename = spec.origin if spec is not None and spec.origin not in (None, "built-in") else None
+        filename = (
+            spec.origin if spec is not None and spec.origin not in (None, "built-in") else None
+        )
     if filename is None:
         return os.getcwd()
     return os.path.dirname(os.path.abspath(filename))
@@ -87,7 +89,7 @@ class Scaffold:
         self.root_path = root_path if root_path is not None else get_root_path(import_name)
         self._static_folder: str | None = None
         self._static_url_path: str | None = None
-        self.static_folder = static_folder  # type: ignore[assignment]
+        self.static_folder = static_folder
         self.static_url_path = static_url_path
         self.template_folder = template_folder
         self.view_functions: dict[str, RouteCallable] = {}
@@ -136,7 +138,9 @@ class Scaffold:
         self._static_url_path = value.rstrip("/") if value is not None else None
 
     # -- routes -------------------------------------------------------------------
-    def _method_route(self, method: str, rule: str, options: dict[str, Any]) -> Callable[[T_route], T_route]:
+    def _method_route(
+        self, method: str, rule: str, options: dict[str, Any]
+    ) -> Callable[[T_route], T_route]:
         if "methods" in options:
             raise TypeError("Use the 'route' decorator to pass 'methods'.")
         return self.route(rule, methods=[method], **options)
@@ -237,7 +241,9 @@ class Scaffold:
 
     # -- error handlers -----------------------------------------------------------------
     @setupmethod
-    def errorhandler(self, code_or_exception: type[BaseException] | int) -> Callable[[T_error], T_error]:
+    def errorhandler(
+        self, code_or_exception: type[BaseException] | int
+    ) -> Callable[[T_error], T_error]:
         """Register a handler for an HTTP status code or an exception class.
 
         ```python

@@ -27,7 +27,8 @@ from __future__ import annotations
 import asyncio
 import io
 import json as _json
-from collections.abc import Coroutine, Mapping
+from collections.abc import Coroutine, Iterator, Mapping
+from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
@@ -37,11 +38,13 @@ import httpx
 from ._asgi import PRESERVE_KEY
 from ._awaitable import caller_calls_method
 from .ctx import RequestContext
+from .datastructures import MultiDict
 
 if TYPE_CHECKING:
     from starlette.types import Message, Receive, Scope, Send
 
     from .app import Flask
+    from .sessions import SessionMixin
     from .wrappers import Request
 
 T = TypeVar("T")
@@ -55,15 +58,40 @@ def _loop_running() -> bool:
     return True
 
 
+class TestHeaders(httpx.Headers):
+    """httpx's headers plus Werkzeug's `getlist(key)` and `get(key, default, type)`."""
+
+    def getlist(self, key: str) -> list[str]:
+        """All values of `key` (`headers.getlist("Set-Cookie")`)."""
+        return self.get_list(key)
+
+    def get(self, key: str, default: Any = None, type: Any = None) -> Any:
+        """The first value of `key`, converted with `type` (`default` if that fails)."""
+        value = super().get(key, None)
+        if value is None:
+            return default
+        if type is None:
+            return value
+        try:
+            return type(value)
+        except (ValueError, TypeError):
+            return default
+
+
 class TestResponse(httpx.Response):
     """An `httpx.Response` that also has the attributes Flask tests use.
 
     `data`, `get_data()`, `get_json()`, `status` (`"200 OK"`), `location`,
     `mimetype`. `json` works both as Flask's property (`rv.json["x"]`) and as
-    httpx's method (`r.json()`).
+    httpx's method (`r.json()`). `headers.getlist()` works as in Flask, and
+    `request.path` is the path that was requested (after redirects, the last).
     """
 
     __test__ = False  # not a pytest test class
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.headers = TestHeaders(self.headers)
 
     @property
     def data(self) -> bytes:
@@ -87,7 +115,7 @@ class TestResponse(httpx.Response):
         mt = self.mimetype
         return mt == "application/json" or (mt.startswith("application/") and mt.endswith("+json"))
 
-    @property  # type: ignore[override]  # both Flask's property and httpx's method
+    @property
     def json(self) -> Any:
         if caller_calls_method():
             return super().json
@@ -95,19 +123,22 @@ class TestResponse(httpx.Response):
 
     @property
     def status(self) -> str:
-        return f"{self.status_code} {self.reason_phrase.upper()}"
+        return f"{self.status_code} {self.reason_phrase.upper() or 'UNKNOWN'}"
 
     @property
     def mimetype(self) -> str:
-        return self.headers.get("content-type", "").partition(";")[0].strip().lower()
+        value: str = self.headers.get("content-type", "")
+        return value.partition(";")[0].strip().lower()
 
     @property
     def content_type(self) -> str | None:
-        return self.headers.get("content-type")
+        value: str | None = self.headers.get("content-type")
+        return value
 
     @property
     def location(self) -> str | None:
-        return self.headers.get("location")
+        value: str | None = self.headers.get("location")
+        return value
 
 
 class _AppTransport(httpx.ASGITransport):
@@ -118,11 +149,20 @@ class _AppTransport(httpx.ASGITransport):
     async def _call_app(self, scope: Scope, receive: Receive, send: Send) -> None:
         client = self._client
         if client._preserving:
+            kept = client._kept
+            if kept is not None and not kept[0]._tokens:
+                # An earlier hop of the same call (a followed redirect): only the
+                # last request's context is kept, so this one ends now.
+                client._kept = None
+                kept[0].reattach()
+                await kept[0].apop(kept[1])
             scope[PRESERVE_KEY] = client._keep_context
         await client.application(scope, receive, send)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await super().handle_async_request(request)
+        # Flask tests read `response.request.path`; httpx's request has only `url`.
+        setattr(request, "path", request.url.path)  # noqa: B010 - not a declared attribute
         return TestResponse(
             response.status_code,
             headers=response.headers,
@@ -132,21 +172,38 @@ class _AppTransport(httpx.ASGITransport):
 
 
 class _Lifespan:
-    """Runs the app's ASGI lifespan around `async with client`."""
+    """Runs the app's ASGI lifespan around `async with client`.
+
+    As uvicorn does in its default mode, an app (or middleware) that raises
+    instead of answering the lifespan protocol is taken not to support it.
+    """
 
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.to_app: asyncio.Queue[Message] = asyncio.Queue()
         self.from_app: asyncio.Queue[Message] = asyncio.Queue()
         self.task: asyncio.Task[None] | None = None
+        self.supported = True
 
     async def _run(self) -> None:
         scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
         await self.app(scope, self.to_app.get, self.from_app.put)
 
     async def _expect(self, stage: str) -> None:
+        task = self.task
+        if task is None:
+            raise RuntimeError("The lifespan was not started.")
         await self.to_app.put({"type": f"lifespan.{stage}"})
-        message = await self.from_app.get()
+        reply = asyncio.ensure_future(self.from_app.get())
+        await asyncio.wait({reply, task}, return_when=asyncio.FIRST_COMPLETED)
+        if not reply.done():  # the lifespan call ended without answering
+            reply.cancel()
+            if stage == "startup" and task.exception() is not None:
+                self.supported = False
+                return
+            task.result()  # re-raises an error from shutdown
+            raise RuntimeError(f"The app's lifespan ended without answering '{stage}'.")
+        message = reply.result()
         if message["type"] == f"lifespan.{stage}.failed":
             raise RuntimeError(f"Lifespan {stage} failed: {message.get('message', '')}")
 
@@ -155,6 +212,8 @@ class _Lifespan:
         await self._expect("startup")
 
     async def shutdown(self) -> None:
+        if not self.supported:
+            return
         await self._expect("shutdown")
         if self.task is not None:
             await self.task
@@ -183,12 +242,14 @@ class FlaskClient(httpx.AsyncClient):
 
     # -- Flask's keyword arguments ------------------------------------------------------
     def _translate(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        headers = dict(kwargs.pop("headers", None) or {})
+        # httpx's headers: case-insensitive, and repeated names are kept.
+        headers = httpx.Headers(kwargs.pop("headers", None))
         content_type = kwargs.pop("content_type", None)
         if "query_string" in kwargs:
             kwargs["params"] = kwargs.pop("query_string")
-        if "json" in kwargs:
-            kwargs["content"] = self.application.json.dumps(kwargs.pop("json"))
+        json_value = kwargs.pop("json", None)
+        if json_value is not None:  # as in Werkzeug, `json=None` sends no body
+            kwargs["content"] = self.application.json.dumps(json_value)
             headers.setdefault("Content-Type", "application/json")
         data = kwargs.pop("data", None)
         if isinstance(data, (str, bytes)):
@@ -228,38 +289,51 @@ class FlaskClient(httpx.AsyncClient):
         kwargs = self._translate(kwargs)
         coro = self._send_flask(method.upper(), url, kwargs)
         if _loop_running():
-            return coro
+            return self._open_async(coro)
         return self._run_sync(coro)
 
     def _run_sync(self, coro: Coroutine[Any, Any, T]) -> T:
         self._end_kept()
-        result = asyncio.run(coro)
-        if self._kept is not None:
-            self._kept[0].reattach()
-        return result
+        try:
+            return asyncio.run(coro)
+        finally:  # also when the view's exception propagates (TESTING)
+            if self._kept is not None:
+                self._kept[0].reattach()
 
-    def request(self, method: str, url: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def _open_async(self, coro: Coroutine[Any, Any, T]) -> T:
+        # `with client:` in an async test: the request runs in the test's own
+        # task, so the kept context is bound there after the await.
+        kept, self._kept = self._kept, None
+        if kept is not None and kept[0]._tokens:
+            await kept[0].apop(kept[1])
+        try:
+            return await coro
+        finally:
+            if self._kept is not None:
+                self._kept[0].reattach()
+
+    def request(self, method: str, url: Any, **kwargs: Any) -> Any:
         return self.open(str(url), method=method, **kwargs)
 
-    def get(self, url: Any = "/", **kwargs: Any) -> Any:  # type: ignore[override]
+    def get(self, url: Any = "/", **kwargs: Any) -> Any:
         return self.open(str(url), "GET", **kwargs)
 
-    def post(self, url: Any = "/", **kwargs: Any) -> Any:  # type: ignore[override]
+    def post(self, url: Any = "/", **kwargs: Any) -> Any:
         return self.open(str(url), "POST", **kwargs)
 
-    def put(self, url: Any = "/", **kwargs: Any) -> Any:  # type: ignore[override]
+    def put(self, url: Any = "/", **kwargs: Any) -> Any:
         return self.open(str(url), "PUT", **kwargs)
 
-    def patch(self, url: Any = "/", **kwargs: Any) -> Any:  # type: ignore[override]
+    def patch(self, url: Any = "/", **kwargs: Any) -> Any:
         return self.open(str(url), "PATCH", **kwargs)
 
-    def delete(self, url: Any = "/", **kwargs: Any) -> Any:  # type: ignore[override]
+    def delete(self, url: Any = "/", **kwargs: Any) -> Any:
         return self.open(str(url), "DELETE", **kwargs)
 
-    def head(self, url: Any = "/", **kwargs: Any) -> Any:  # type: ignore[override]
+    def head(self, url: Any = "/", **kwargs: Any) -> Any:
         return self.open(str(url), "HEAD", **kwargs)
 
-    def options(self, url: Any = "/", **kwargs: Any) -> Any:  # type: ignore[override]
+    def options(self, url: Any = "/", **kwargs: Any) -> Any:
         return self.open(str(url), "OPTIONS", **kwargs)
 
     def trace(self, url: Any = "/", **kwargs: Any) -> Any:
@@ -267,21 +341,69 @@ class FlaskClient(httpx.AsyncClient):
 
     # -- cookies ---------------------------------------------------------------------------
     def get_cookie(self, key: str, domain: str = "", path: str = "/") -> Any:
-        """The stored cookie named `key` (an `http.cookiejar.Cookie`), or None."""
+        """The stored cookie named `key` (an `http.cookiejar.Cookie`), or None.
+
+        `domain` (any when empty) and `path` must match, as in Flask's client.
+        """
         for cookie in self.cookies.jar:
-            if cookie.name == key and (not domain or cookie.domain.lstrip(".") == domain):
+            if cookie.name == key and cookie.path == path and _same_domain(cookie.domain, domain):
                 return cookie
         return None
 
-    def set_cookie(self, key: str, value: str = "", domain: str = "localhost", path: str = "/") -> None:  # type: ignore[override]
-        """Store a cookie to send with later requests."""
+    def set_cookie(
+        self, key: str, value: str = "", domain: str = "localhost", path: str = "/"
+    ) -> None:
+        """Store a cookie to send with later requests to `domain`."""
+        if domain and "." not in domain:
+            # http.cookiejar files a dotless host such as `localhost` under
+            # `localhost.local`; a cookie stored as plain `localhost` is never sent.
+            domain += ".local"
         self.cookies.set(key, value, domain=domain, path=path)
 
-    def delete_cookie(self, key: str, domain: str = "localhost", path: str = "/") -> None:
-        """Remove a stored cookie."""
+    def delete_cookie(self, key: str, domain: str = "", path: str = "/") -> None:
+        """Remove a stored cookie (from any domain when `domain` is empty)."""
         for cookie in list(self.cookies.jar):
-            if cookie.name == key:
+            if cookie.name == key and cookie.path == path and _same_domain(cookie.domain, domain):
                 self.cookies.jar.clear(cookie.domain, cookie.path, cookie.name)
+
+    # -- sessions -------------------------------------------------------------------------------
+    @contextmanager
+    def session_transaction(self, *args: Any, **kwargs: Any) -> Iterator[SessionMixin]:
+        """Open the session the client's next request would see, and store changes back.
+
+        ```python
+        with client.session_transaction() as sess:
+            sess["user_id"] = 1
+        client.get("/")   # the view sees session["user_id"] == 1
+        ```
+        Takes the arguments of `app.test_request_context` (the session may
+        depend on the request, e.g. its host or path).
+        """
+        if not self.use_cookies:
+            raise TypeError("Cookies are disabled. Create a client with 'use_cookies=True'.")
+        app = self.application
+        interface = app.session_interface
+        ctx = app.test_request_context(*args, **kwargs)
+        request = ctx.request
+        probe = httpx.Request("GET", request.url)
+        self.cookies.set_cookie_header(probe)
+        cookie = probe.headers.get("cookie")
+        if cookie:
+            request.scope["headers"].append((b"cookie", cookie.encode("latin-1")))
+            request.__dict__.pop("_headers", None)  # re-read with the jar's cookies
+            request.__dict__.pop("_aio_cookies", None)
+        with ctx:
+            sess = _finish(interface.open_session(app, request))
+        if sess is None:
+            raise RuntimeError("Session backend did not open a session.")
+        yield sess
+        if interface.is_null_session(sess):
+            return
+        response = app.response_class()
+        with ctx:
+            _finish(interface.save_session(app, sess, response))
+        headers = [("set-cookie", value) for value in response.headers.getlist("set-cookie")]
+        self.cookies.extract_cookies(httpx.Response(200, headers=headers, request=probe))
 
     # -- `with client:` keeps the last request's context -----------------------------------
     def _keep_context(self, ctx: RequestContext, exc: BaseException | None) -> None:
@@ -320,7 +442,12 @@ class FlaskClient(httpx.AsyncClient):
     async def __aenter__(self) -> FlaskClient:
         await super().__aenter__()
         self._lifespan = _Lifespan(self.application)
-        await self._lifespan.startup()
+        try:
+            await self._lifespan.startup()
+        except BaseException:
+            self._lifespan = None
+            await super().__aexit__()
+            raise
         return self
 
     async def __aexit__(
@@ -337,6 +464,35 @@ class FlaskClient(httpx.AsyncClient):
             await super().__aexit__(et, ev, tb)
 
 
+def _finish(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a session-interface coroutine from sync code, in the current context."""
+    if not _loop_running():
+        return asyncio.run(coro)  # copies the context, so `request` is bound inside
+    try:
+        coro.send(None)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+    coro.close()
+    raise RuntimeError(
+        "The session interface awaited I/O inside 'session_transaction', which runs "
+        "synchronously; call it from a test without a running event loop."
+    )
+
+
+def _same_domain(stored: str, wanted: str) -> bool:
+    """Compare cookie domains, ignoring a leading dot and the `.local` of dotless hosts."""
+    if not wanted:
+        return True
+
+    def norm(domain: str) -> str:
+        domain = domain.lstrip(".").lower()
+        if domain.endswith(".local") and "." not in domain[:-6]:
+            domain = domain[:-6]
+        return domain
+
+    return norm(stored) == norm(wanted)
+
+
 def _is_file(value: Any) -> bool:
     return isinstance(value, tuple) or hasattr(value, "read")
 
@@ -344,7 +500,8 @@ def _is_file(value: Any) -> bool:
 def _split_files(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
     fields: dict[str, Any] = {}
     files: list[tuple[str, Any]] = []
-    for key, value in data.items():
+    pairs = data.items(multi=True) if isinstance(data, MultiDict) else data.items()
+    for key, value in pairs:
         values = value if isinstance(value, list) else [value]
         for item in values:
             if _is_file(item):
@@ -399,8 +556,9 @@ def build_request(
     translated = FlaskClient._translate(dummy, {k: v for k, v in kwargs.items() if v is not None})
     translated.pop("_base_url", None)
     base = httpx.URL(base_url)
-    url = base.join(path.lstrip("/")) if "?" not in path else httpx.URL(str(base.join(path.lstrip("/"))))
+    url = base.join(path.lstrip("/"))
     hreq = httpx.Request(method.upper(), url, **translated)
+    url = hreq.url  # includes `query_string` given as params
     body = hreq.read()
     root_path = base.path.rstrip("/")
     raw_path = url.raw_path.split(b"?", 1)[0]
@@ -432,9 +590,19 @@ def build_request(
     from .app import _run_coro_blocking
 
     request = app.request_class(scope, receive)
+    # No app context is active while the body is read, so the limits are
+    # handed over from the config for the duration of the read.
+    config = app.config
+    request.max_content_length = config.get("MAX_CONTENT_LENGTH")
+    request.max_form_memory_size = config.get("MAX_FORM_MEMORY_SIZE")
+    request.max_form_parts = config.get("MAX_FORM_PARTS")
     try:
         _run_coro_blocking(request._load_body())
-    except Exception as exc:  # surfaced when the body is used
+    except Exception as exc:  # raised when the body is used, as Flask does
+        request._aio_body_error = exc
         request._aio_form_error = exc
-        request._body = body
+    finally:
+        request.max_content_length = None
+        request.max_form_memory_size = None
+        request.max_form_parts = None
     return request

@@ -10,6 +10,7 @@ from Quart, `await request.get_json()`, `await request.get_data()`,
 from __future__ import annotations
 
 import json as _json
+import re
 from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote
 
 from starlette.datastructures import UploadFile
-from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request as _StarletteRequest
 from starlette.requests import empty_receive, empty_send
 from starlette.responses import Response as _StarletteResponse
@@ -26,14 +27,18 @@ from starlette.types import Receive, Scope, Send
 
 from ._awaitable import maybe_awaitable
 from .datastructures import (
+    Accept,
     Authorization,
+    CharsetAccept,
     CombinedMultiDict,
     FileStorage,
     Headers,
     ImmutableMultiDict,
+    LanguageAccept,
     MIMEAccept,
     RequestHeaders,
     UserAgent,
+    _encode_value,
 )
 from .exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 from .globals import _cv_app, _cv_request
@@ -42,6 +47,7 @@ if TYPE_CHECKING:
     from .routing import Rule
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+_BODILESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _TEXT_EXTRA = frozenset(
     {"application/xml", "application/javascript", "application/ecmascript", "application/xhtml+xml"}
 )
@@ -55,6 +61,22 @@ def _split_mimetype(value: str) -> tuple[str, dict[str, str]]:
         if sep:
             params[key.strip().lower()] = val.strip().strip('"')
     return mimetype.strip().lower(), params
+
+
+_COOKIE_ESCAPE = re.compile(rb"\\([0-3][0-7]{2}|.)")
+
+
+def _cookie_unescape(match: re.Match[bytes]) -> bytes:
+    escaped = match.group(1)
+    return bytes([int(escaped, 8)]) if len(escaped) == 3 else escaped
+
+
+def _cookie_unquote(value: str) -> str:
+    """Undo the backslash and octal escapes `dump_cookie` puts in a quoted value."""
+    if "\\" not in value:
+        return value
+    raw = _COOKIE_ESCAPE.sub(_cookie_unescape, value.encode("utf-8"))
+    return raw.decode("utf-8", "replace")
 
 
 def _config(name: str, default: Any) -> Any:
@@ -77,6 +99,8 @@ class Request(_StarletteRequest):
     url_rule: Rule | None = None
     view_args: dict[str, Any] | None = None
     routing_exception: Exception | None = None
+    #: Set when reading the body failed outside a request (`test_request_context`).
+    _aio_body_error: Exception | None = None
     _max_content_length: int | None = None
     _max_form_memory_size: int | None = None
     _max_form_parts: int | None = None
@@ -186,7 +210,7 @@ class Request(_StarletteRequest):
             return self._headers  # type: ignore[return-value]
         except AttributeError:
             self._headers = RequestHeaders(scope=self.scope)
-            return self._headers  # type: ignore[return-value]
+            return self._headers
 
     @property
     def args(self) -> ImmutableMultiDict[str]:
@@ -207,14 +231,16 @@ class Request(_StarletteRequest):
         except AttributeError:
             pairs: list[tuple[str, str]] = []
             for header in self.headers.getlist("cookie"):
+                if not header.isascii():  # the bytes are UTF-8, read as Latin-1 by ASGI
+                    header = header.encode("latin-1").decode("utf-8", "replace")
                 for chunk in header.split(";"):
-                    key, sep, val = chunk.partition("=")
+                    key, _, val = chunk.partition("=")
                     key = key.strip()
-                    if not sep or not key:  # nameless cookies are never read
+                    if not key:  # nameless cookies are never read
                         continue
                     val = val.strip()
                     if len(val) >= 2 and val[0] == val[-1] == '"':
-                        val = val[1:-1]
+                        val = _cookie_unquote(val[1:-1])
                     pairs.append((key, val))
             self._aio_cookies: ImmutableMultiDict[str] = ImmutableMultiDict(pairs)
             return self._aio_cookies
@@ -268,6 +294,58 @@ class Request(_StarletteRequest):
     @property
     def accept_mimetypes(self) -> MIMEAccept:
         return MIMEAccept(self.headers.get("accept"))
+
+    @property
+    def accept_languages(self) -> LanguageAccept:
+        """The `Accept-Language` header (`request.accept_languages.best_match(["en", "fr"])`)."""
+        return LanguageAccept(self.headers.get("accept-language"))
+
+    @property
+    def accept_charsets(self) -> CharsetAccept:
+        return CharsetAccept(self.headers.get("accept-charset"))
+
+    @property
+    def accept_encodings(self) -> Accept:
+        return Accept(self.headers.get("accept-encoding"))
+
+    @property
+    def environ(self) -> dict[str, Any]:
+        """A WSGI-style dict made from the ASGI scope, for code that reads `request.environ`.
+
+        Holds the CGI keys (`REQUEST_METHOD`, `PATH_INFO`, `QUERY_STRING`,
+        `REMOTE_ADDR`, `HTTP_*`, ...), `wsgi.url_scheme`, and the scope itself
+        under `asgi.scope`. Built on first use; changing it changes nothing.
+        """
+        cached: dict[str, Any] | None = self.__dict__.get("_environ")
+        if cached is not None:
+            return cached
+        scope = self.scope
+        client = scope.get("client") or (None, None)
+        server = scope.get("server") or (None, None)
+        secure = self.is_secure
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": self.method,
+            "SCRIPT_NAME": self.script_root.encode("utf-8").decode("latin-1"),
+            "PATH_INFO": self.path.encode("utf-8").decode("latin-1"),
+            "QUERY_STRING": self.query_string.decode("latin-1"),
+            "SERVER_NAME": server[0] or self.host.partition(":")[0],
+            "SERVER_PORT": str(server[1] or (443 if secure else 80)),
+            "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
+            "REMOTE_ADDR": client[0],
+            "REMOTE_PORT": client[1],
+            "wsgi.url_scheme": self.scheme,
+            "asgi.scope": scope,
+        }
+        for raw_name, raw_value in scope["headers"]:
+            name = raw_name.decode("latin-1").upper().replace("-", "_")
+            if name not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                name = "HTTP_" + name
+            value = raw_value.decode("latin-1")
+            if name in environ:  # repeated headers are joined, as a WSGI server does
+                value = environ[name] + ("; " if name == "HTTP_COOKIE" else ",") + value
+            environ[name] = value
+        self._environ = environ
+        return environ
 
     @property
     def is_json(self) -> bool:
@@ -334,7 +412,10 @@ class Request(_StarletteRequest):
                 return value.strip() not in (b"0", b"")
             if key == b"transfer-encoding":
                 return True
-        return False
+        # Neither header: over HTTP/1.1 there is no body, but HTTP/2 and 3 may
+        # stream one without Content-Length, so methods that carry a body read it
+        # (an empty body costs one `receive()`).
+        return self.scope["method"] not in _BODILESS_METHODS
 
     async def _load_body(self) -> None:
         """Read the whole body (bounded by `max_content_length`) and parse forms.
@@ -381,31 +462,26 @@ class Request(_StarletteRequest):
         max_parts = self.max_form_parts
         max_mem = self.max_form_memory_size
         body = self._body
+        if self.mimetype == "application/x-www-form-urlencoded":
+            self._parse_urlencoded(body, max_parts, max_mem)
+            return
 
         async def stream() -> Any:
             yield body
             yield b""
 
         try:
-            if self.mimetype == "multipart/form-data":
-                parser: FormParser | MultiPartParser = MultiPartParser(
-                    self.headers,
-                    stream(),
-                    max_files=max_parts if max_parts is not None else float("inf"),
-                    max_fields=max_parts if max_parts is not None else float("inf"),
-                    max_part_size=max_mem if max_mem is not None else 2**62,
-                )
-            else:
-                parser = FormParser(
-                    self.headers,
-                    stream(),
-                    max_fields=max_parts if max_parts is not None else float("inf"),
-                    max_part_size=max_mem if max_mem is not None else 2**62,
-                )
+            parser = MultiPartParser(
+                self.headers,
+                stream(),
+                max_files=max_parts if max_parts is not None else float("inf"),
+                max_fields=max_parts if max_parts is not None else float("inf"),
+                max_part_size=max_mem if max_mem is not None else 2**62,
+            )
             data = await parser.parse()
         except MultiPartException as exc:
             message = str(exc.message)
-            if message.startswith(("Too many", "Part exceeded")):
+            if message.startswith(("Too many", "Part exceeded", "Field exceeded")):
                 self._aio_form_error = RequestEntityTooLarge()
             else:
                 self._aio_form_error = BadRequest(description="The form data could not be parsed.")
@@ -421,10 +497,33 @@ class Request(_StarletteRequest):
         self._aio_form = ImmutableMultiDict(fields)
         self._aio_files = ImmutableMultiDict(files)
 
+    def _parse_urlencoded(self, body: bytes, max_parts: int | None, max_mem: int | None) -> None:
+        # As Werkzeug: the body is UTF-8 text (raw non-ASCII bytes included, as
+        # curl sends them), `MAX_FORM_MEMORY_SIZE` bounds the whole body and
+        # `MAX_FORM_PARTS` the number of fields; either limit gives 413.
+        if max_mem is not None and len(body) > max_mem:
+            self._aio_form_error = RequestEntityTooLarge()
+            return
+        try:
+            pairs = parse_qsl(
+                body.decode("utf-8", "replace"),
+                keep_blank_values=True,
+                max_num_fields=max_parts,
+                separator="&",
+            )
+        except ValueError:  # more fields than max_num_fields
+            self._aio_form_error = RequestEntityTooLarge()
+            return
+        self._aio_form = ImmutableMultiDict(pairs)
+        self._aio_files = ImmutableMultiDict()
+
     def _body_or_fail(self) -> bytes:
         try:
             return self._body
         except AttributeError:
+            error = self._aio_body_error
+            if error is not None:  # reading the body failed (e.g. 413 in a test request)
+                raise error from None
             raise RuntimeError(
                 "The request body has not been read: this route streams its body. "
                 "Use 'async for chunk in request.stream()' or 'await request.get_data()'."
@@ -451,7 +550,7 @@ class Request(_StarletteRequest):
         return self._aio_files
 
     @property
-    def values(self) -> CombinedMultiDict[str]:
+    def values(self) -> CombinedMultiDict[str]:  # type: ignore[override]  # Flask's attribute
         """`args` and `form` together; for GET only `args`, as in Flask."""
         if self.method == "GET":
             return CombinedMultiDict([self.args])
@@ -474,7 +573,7 @@ class Request(_StarletteRequest):
         return maybe_awaitable(value)
 
     @property
-    def json(self) -> Any:  # type: ignore[override]  # Flask's attribute, not Starlette's method
+    def json(self) -> Any:
         """The parsed JSON body: 415 when the body is not JSON, 400 when it is invalid."""
         return maybe_awaitable(self._get_json())
 
@@ -515,8 +614,10 @@ class Request(_StarletteRequest):
         app_ctx = _cv_app.get(None)
         if app_ctx is not None and app_ctx.app.debug and e is not None:
             raise BadRequest(description=f"Failed to decode JSON object: {e}")
-        raise BadRequest(description="The browser (or proxy) sent a request that this server "
-                         "could not understand: the JSON body is not valid.")
+        raise BadRequest(
+            description="The browser (or proxy) sent a request that this server "
+            "could not understand: the JSON body is not valid."
+        )
 
     async def body(self) -> bytes:
         if not hasattr(self, "_body"):
@@ -586,6 +687,13 @@ def dump_cookie(
             raise ValueError("samesite must be 'Strict', 'Lax', 'None' or None.")
     if partitioned:
         secure = True
+    if path is not None:
+        # As Werkzeug: percent-encode everything but URL path characters (and
+        # `%`, for paths already quoted); `;` is encoded as it ends the attribute.
+        path = quote(path, safe="%!$&'()*+,/:=@")
+    if domain:
+        # Browsers ignore a leading dot and a port; non-ASCII names use IDNA.
+        domain = domain.partition(":")[0].lstrip(".").encode("idna").decode("ascii")
     parts = [f"{key}={_cookie_quote(value)}"]
     if domain:
         parts.append(f"Domain={domain}")
@@ -669,20 +777,27 @@ class Response(_StarletteResponse):
         self._status: str | None = None
         self._status_code = self.default_status
         if status is not None:
-            self.status = status  # type: ignore[assignment]
+            self.status = status
         self.raw_headers: list[tuple[bytes, bytes]] = []
         self._stream: Iterable[Any] | AsyncIterable[Any] | None = None
         if headers:
             self.headers.extend(headers)
         has_ct = headers is not None and "content-type" in self.headers
         if not has_ct:
-            if content_type is None:
+            if content_type is not None:
+                self.raw_headers.append((b"content-type", _encode_value(content_type)))
+            else:
                 if mimetype is None:
                     mimetype = self.default_mimetype
                 if mimetype is not None:
-                    content_type = self._with_charset(mimetype)
-            if content_type is not None:
-                self.raw_headers.append((b"content-type", content_type.encode("latin-1")))
+                    # The header for a mimetype is built and checked once.
+                    key = (type(self), mimetype, self.charset)
+                    encoded = _CONTENT_TYPES.get(key)
+                    if encoded is None:
+                        encoded = _encode_value(self._with_charset(mimetype))
+                        if len(_CONTENT_TYPES) < 512:
+                            _CONTENT_TYPES[key] = encoded
+                    self.raw_headers.append((b"content-type", encoded))
         self.direct_passthrough = direct_passthrough
         if response is None:
             self.body = b""
@@ -713,9 +828,7 @@ class Response(_StarletteResponse):
             return chunk.encode(self.charset)
         if isinstance(chunk, (bytes, bytearray, memoryview)):
             return bytes(chunk)
-        raise TypeError(
-            f"A response body chunk must be str or bytes, not {type(chunk).__name__}."
-        )
+        raise TypeError(f"A response body chunk must be str or bytes, not {type(chunk).__name__}.")
 
     # -- status -------------------------------------------------------------------------
     @property
@@ -741,7 +854,7 @@ class Response(_StarletteResponse):
             raise ValueError(f"The status {value!r} does not start with a number.") from None
         self._status = value if phrase else None
 
-    @property  # type: ignore[override]  # Starlette keeps a plain attribute
+    @property
     def status_code(self) -> int:
         """The numeric status; setting it resets a custom reason phrase."""
         return self._status_code
@@ -758,7 +871,7 @@ class Response(_StarletteResponse):
             return self._headers  # type: ignore[return-value]
         except AttributeError:
             self._headers = Headers(raw=self.raw_headers)
-            return self._headers  # type: ignore[return-value]
+            return self._headers
 
     @property
     def mimetype(self) -> str | None:
@@ -858,7 +971,7 @@ class Response(_StarletteResponse):
         return self.get_json()
 
     # -- cookies ------------------------------------------------------------------------------
-    def set_cookie(  # type: ignore[override]  # Flask's arguments and defaults
+    def set_cookie(
         self,
         key: str,
         value: str = "",
@@ -879,7 +992,7 @@ class Response(_StarletteResponse):
             ),
         )
 
-    def delete_cookie(  # type: ignore[override]  # Flask's arguments and defaults
+    def delete_cookie(
         self,
         key: str,
         path: str | None = "/",
@@ -904,15 +1017,26 @@ class Response(_StarletteResponse):
 
     # -- sending -------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        status = self.status_code
+        if status < 200 or status == 204 or status == 304:
+            await self._send_bodiless(status, send)
+            return
         head = scope.get("method") == "HEAD"
         if self._stream is None:
             await send(
-                {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+                {
+                    "type": "http.response.start",
+                    "status": self.status_code,
+                    "headers": self.raw_headers,
+                }
             )
             await send({"type": "http.response.body", "body": b"" if head else self.body})
             return
-        raw = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
-        await send({"type": "http.response.start", "status": self.status_code, "headers": raw})
+        # A streamed body has a Content-Length only when one was set explicitly
+        # (`send_file` does); it is sent as given, as Werkzeug does.
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
         if head:
             await send({"type": "http.response.body", "body": b""})
             await _close_iterable(self._stream)
@@ -920,7 +1044,13 @@ class Response(_StarletteResponse):
         try:
             if isinstance(self._stream, AsyncIterable):
                 async for chunk in self._stream:
-                    await send({"type": "http.response.body", "body": self._encode(chunk), "more_body": True})
+                    await send(
+                        {
+                            "type": "http.response.body",
+                            "body": self._encode(chunk),
+                            "more_body": True,
+                        }
+                    )
             else:
                 iterator = iter(self._stream)
                 ctx = _cv_request.get(None)
@@ -930,13 +1060,41 @@ class Response(_StarletteResponse):
                     )
                     if chunk is _DONE:
                         break
-                    await send({"type": "http.response.body", "body": self._encode(chunk), "more_body": True})
+                    await send(
+                        {
+                            "type": "http.response.body",
+                            "body": self._encode(chunk),
+                            "more_body": True,
+                        }
+                    )
             await send({"type": "http.response.body", "body": b""})
         finally:
             await _close_iterable(self._stream)
 
+    async def _send_bodiless(self, status: int, send: Send) -> None:
+        # 1xx, 204 and 304 responses never have a body (a server would reject
+        # one), nor a Content-Length; a 304 also drops the other entity headers,
+        # as Werkzeug does.
+        dropped = _NOT_MODIFIED_DROPS if status == 304 else (b"content-length",)
+        raw = [(k, v) for k, v in self.raw_headers if k not in dropped]
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": b""})
+        if self._stream is not None:
+            await _close_iterable(self._stream)
+
 
 _DONE: Any = object()
+_CONTENT_TYPES: dict[tuple[type[Response], str, str], bytes] = {}
+_NOT_MODIFIED_DROPS = (
+    b"allow",
+    b"content-encoding",
+    b"content-language",
+    b"content-length",
+    b"content-md5",
+    b"content-range",
+    b"content-type",
+    b"last-modified",
+)
 
 
 async def _next_in_thread(iterator: Iterator[Any]) -> Any:
@@ -952,7 +1110,13 @@ async def _close_iterable(obj: Any) -> None:
         return
     close = getattr(obj, "close", None)
     if close is not None:
-        close()
+        # A sync generator's `finally` runs where its body ran: on the request's
+        # worker thread (it may close a thread-bound resource such as sqlite).
+        ctx = _cv_request.get(None)
+        if ctx is not None:
+            await ctx.run_sync(close)
+        else:
+            close()
 
 
 __all__ = ["Request", "Response", "dump_cookie"]

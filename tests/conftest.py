@@ -23,7 +23,9 @@ def _assert_unchanged(before: tuple[object, object]) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _no_leaked_context(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _no_leaked_context(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
     """Fail a test that leaves a request or application context bound.
 
     The check runs at the end of the test function, in the context the test
@@ -58,4 +60,6 @@ def _no_leaked_context(request: pytest.FixtureRequest, monkeypatch: pytest.Monke
 @pytest.fixture
 def app() -> Flask:
     """A fresh app in production mode (errors become 500 pages, as when deployed)."""
-    return Flask(__name__)
+    app = Flask(__name__)
+    app.config.update(DEBUG=False, TESTING=False)  # whatever FLASK_DEBUG says
+    return app
