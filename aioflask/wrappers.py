@@ -101,6 +101,11 @@ class Request(_StarletteRequest):
     routing_exception: Exception | None = None
     #: Set when reading the body failed outside a request (`test_request_context`).
     _aio_body_error: Exception | None = None
+    # Lazily computed attributes (class-level None avoids AttributeError round trips).
+    _path: str | None = None
+    _headers: RequestHeaders | None = None  # type: ignore[assignment]  # None until first use
+    _args: ImmutableMultiDict[str] | None = None
+    _aio_cookies: ImmutableMultiDict[str] | None = None
     _max_content_length: int | None = None
     _max_form_memory_size: int | None = None
     _max_form_parts: int | None = None
@@ -127,11 +132,10 @@ class Request(_StarletteRequest):
     @property
     def path(self) -> str:
         """The decoded path below `script_root`, e.g. `/user/John Doe`."""
-        try:
-            return self._path  # type: ignore[has-type, no-any-return]
-        except AttributeError:
-            pass
-        path: str = self.scope["path"]
+        path = self._path
+        if path is not None:
+            return path
+        path = self.scope["path"]
         root = self.scope.get("root_path", "")
         if root and (path == root or path.startswith(root + "/")):
             path = path[len(root) :] or "/"
@@ -206,29 +210,26 @@ class Request(_StarletteRequest):
     # -- headers and friends ----------------------------------------------------
     @property
     def headers(self) -> RequestHeaders:
-        try:
-            return self._headers  # type: ignore[return-value]
-        except AttributeError:
-            self._headers = RequestHeaders(scope=self.scope)
-            return self._headers
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = RequestHeaders(scope=self.scope)
+        return headers
 
     @property
     def args(self) -> ImmutableMultiDict[str]:
         """The query string as a multi-dict (`&` separates fields, `;` does not)."""
-        try:
-            return self._args
-        except AttributeError:
+        args = self._args
+        if args is None:
             qs = self.query_string.decode("latin-1")
             pairs = parse_qsl(qs, keep_blank_values=True, separator="&") if qs else []
-            self._args: ImmutableMultiDict[str] = ImmutableMultiDict(pairs)
-            return self._args
+            args = self._args = ImmutableMultiDict(pairs)
+        return args
 
     @property
     def cookies(self) -> ImmutableMultiDict[str]:  # type: ignore[override]  # first value wins
         """Request cookies; when a name repeats, `cookies[name]` is the first one."""
-        try:
-            return self._aio_cookies
-        except AttributeError:
+        cookies = self._aio_cookies
+        if cookies is None:
             pairs: list[tuple[str, str]] = []
             for header in self.headers.getlist("cookie"):
                 if not header.isascii():  # the bytes are UTF-8, read as Latin-1 by ASGI
@@ -242,8 +243,8 @@ class Request(_StarletteRequest):
                     if len(val) >= 2 and val[0] == val[-1] == '"':
                         val = _cookie_unquote(val[1:-1])
                     pairs.append((key, val))
-            self._aio_cookies: ImmutableMultiDict[str] = ImmutableMultiDict(pairs)
-            return self._aio_cookies
+            cookies = self._aio_cookies = ImmutableMultiDict(pairs)
+        return cookies
 
     @property
     def content_type(self) -> str | None:
@@ -424,7 +425,7 @@ class Request(_StarletteRequest):
         `RequestEntityTooLarge` (413) as soon as the declared or received
         size passes the limit, without reading the rest.
         """
-        if hasattr(self, "_body"):
+        if "_body" in self.__dict__:  # read already (cheaper than hasattr when absent)
             return
         if not self._expects_body():
             self._body = b""
@@ -620,7 +621,7 @@ class Request(_StarletteRequest):
         )
 
     async def body(self) -> bytes:
-        if not hasattr(self, "_body"):
+        if "_body" not in self.__dict__:
             await self._load_body()
         return self._body
 
@@ -760,6 +761,8 @@ class Response(_StarletteResponse):
     """
 
     default_mimetype: str | None = "text/html"
+    # Built on first use of `headers`; `app._ForeignResponse` resets it by this name.
+    _headers: Headers | None = None  # type: ignore[assignment]
     default_status = 200
     charset = "utf-8"
     autocorrect_location_header = False
@@ -802,8 +805,13 @@ class Response(_StarletteResponse):
         if response is None:
             self.body = b""
         elif isinstance(response, (str, bytes, bytearray, memoryview)):
-            self.body = b""
-            self.set_data(response)
+            if headers:  # a Content-Length among them is replaced
+                self.body = b""
+                self.set_data(response)
+                return
+            body = response.encode(self.charset) if isinstance(response, str) else bytes(response)
+            self.body = body
+            self.raw_headers.append((b"content-length", str(len(body)).encode("latin-1")))
             return
         elif isinstance(response, (list, tuple)):
             self.body = b""
@@ -867,11 +875,10 @@ class Response(_StarletteResponse):
     # -- headers ---------------------------------------------------------------------------
     @property
     def headers(self) -> Headers:
-        try:
-            return self._headers  # type: ignore[return-value]
-        except AttributeError:
-            self._headers = Headers(raw=self.raw_headers)
-            return self._headers
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = Headers(raw=self.raw_headers)
+        return headers
 
     @property
     def mimetype(self) -> str | None:

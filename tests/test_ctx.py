@@ -640,3 +640,25 @@ def test_request_context_repr_and_copy() -> None:
         copied = ctx.copy()
         assert copied.request is ctx.request
         assert copied.session is ctx.session
+
+
+async def test_concurrent_sessions_stay_separate() -> None:
+    app = Flask(__name__)
+    app.secret_key = "k"
+
+    @app.get("/inc")
+    def inc() -> str:
+        session["n"] = session.get("n", 0) + 1
+        session["who"] = request.args["who"]
+        return f"{session['who']}:{session['n']}"
+
+    async def user(i: int) -> list[str]:
+        async with client_for(app) as client:
+            out = []
+            for _ in range(3):
+                r = await client.get(f"/inc?who={i}")
+                out.append(r.text)
+            return out
+
+    results = await asyncio.gather(*(user(i) for i in range(20)))
+    assert results == [[f"{i}:1", f"{i}:2", f"{i}:3"] for i in range(20)]

@@ -1378,3 +1378,15 @@ async def test_sync_stream_runs_and_closes_on_the_request_thread() -> None:
     # HEAD never starts the generator, so its `finally` has nothing to run
     assert [name for name, _ in threads] == ["view", "body", "finally", "view"]
     assert len({ident for _, ident in threads[:3]}) == 1
+
+
+async def test_body_limit_uses_the_413_error_handler() -> None:
+    app = make_body_app(limit=5)
+
+    @app.errorhandler(413)
+    def too_big(e: Exception) -> tuple[str, int]:
+        return "custom too big", 413
+
+    async with client_for(app) as client:
+        r = await client.post("/data", content=b"0123456789")
+    assert (r.status_code, r.text) == (413, "custom too big")
