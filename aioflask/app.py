@@ -622,6 +622,8 @@ class Flask(Scaffold):
         """Run the URL value preprocessors and `before_request` hooks (app, then blueprints)."""
         if ctx is None:
             ctx = _cv_request.get()
+        if not (self.url_value_preprocessors or self.before_request_funcs):
+            return None  # nothing registered: the common fast path
         request = ctx.request
         names: tuple[str | None, ...] = (None, *reversed(request.blueprints))
         for name in names:
@@ -682,9 +684,10 @@ class Flask(Scaffold):
                 response = await func(response)
             else:
                 response = await self._call_sync(func, response)
-        for name in chain(ctx.request.blueprints, (None,)):
-            for after in reversed(self.after_request_funcs.get(name, ())):
-                response = await self.ensure_async_call(after, response)
+        if self.after_request_funcs:
+            for name in chain(ctx.request.blueprints, (None,)):
+                for after in reversed(self.after_request_funcs.get(name, ())):
+                    response = await self.ensure_async_call(after, response)
         await self._save_session(ctx, response)
         return response
 
@@ -694,7 +697,9 @@ class Flask(Scaffold):
         if session is None:
             if not interface.lazy_open:
                 session = ctx.session
-            elif interface.get_cookie_name(self) in ctx.request.cookies:
+            elif ctx.request._has_header(b"cookie") and (
+                interface.get_cookie_name(self) in ctx.request.cookies
+            ):
                 # Untouched, but a permanent session may need its expiry refreshed.
                 session = self._open_session_now(ctx.request)
                 session.accessed = False
@@ -812,6 +817,8 @@ class Flask(Scaffold):
         self, exc: BaseException | None, ctx: RequestContext | None = None
     ) -> None:
         """Run `teardown_request` functions (blueprints first, each list reversed)."""
+        if not self.teardown_request_funcs:
+            return
         if ctx is None:
             ctx = _cv_request.get()
         for name in chain(ctx.request.blueprints, (None,)):

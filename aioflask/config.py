@@ -18,7 +18,9 @@ class Config(dict):  # type: ignore[type-arg]  # str -> Any, as Flask's
     can hold helpers and imports without them leaking into the config.
     """
 
-    def __init__(self, root_path: str | os.PathLike[str], defaults: Mapping[str, Any] | None = None):
+    def __init__(
+        self, root_path: str | os.PathLike[str], defaults: Mapping[str, Any] | None = None
+    ):
         super().__init__(defaults or {})
         self.root_path = os.fspath(root_path)
 

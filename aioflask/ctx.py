@@ -238,7 +238,11 @@ class RequestContext:
                 try:
                     await self.app.do_teardown_request(exc, self)
                 finally:
-                    if app_ctx is not None and len(app_ctx._tokens) == 1:
+                    if (
+                        app_ctx is not None
+                        and len(app_ctx._tokens) == 1
+                        and self.app.teardown_appcontext_funcs
+                    ):
                         await self.app.do_teardown_appcontext(exc)
         finally:
             self._tokens.pop()
@@ -246,8 +250,9 @@ class RequestContext:
             if app_ctx is not None:
                 _cv_app.reset(app_ctx._tokens.pop())
             if last:
-                await self.request.close()
-                self.release_worker()
+                self.request._close_sync()
+                if self._worker is not None:
+                    self.release_worker()
 
     def detach(self) -> None:
         """Unbind this context without tearing it down (the test client's `with client:`)."""

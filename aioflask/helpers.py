@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import mimetypes
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
@@ -65,7 +65,7 @@ def _make_redirect(response_class: type[Response], location: str, code: int) -> 
     return response
 
 
-def redirect(location: str, code: int = 302, Response: type[Response] | None = None) -> Response:  # noqa: N803
+def redirect(location: str, code: int = 302, Response: type[Response] | None = None) -> Response:
     """A redirect response to `location` (kept as given: relative stays relative).
 
     A location containing CR or LF raises `ValueError`, so no header can be
@@ -108,9 +108,7 @@ def flash(message: str, category: str = "message") -> None:
     session["_flashes"] = flashes
 
 
-def get_flashed_messages(
-    with_categories: bool = False, category_filter: Any = ()
-) -> list[Any]:
+def get_flashed_messages(with_categories: bool = False, category_filter: Any = ()) -> list[Any]:
     """Remove and return the flashed messages (the same list for the rest of the request)."""
     ctx = _cv_request.get(None)
     flashes: list[tuple[str, str]] | None = getattr(ctx, "_flashes", None) if ctx else None
@@ -160,7 +158,9 @@ def safe_join(directory: str, *pathnames: str) -> str | None:
     return os.path.join(*parts)
 
 
-async def send_from_directory(directory: str | os.PathLike[str], path: str, **kwargs: Any) -> Response:
+async def send_from_directory(
+    directory: str | os.PathLike[str], path: str, **kwargs: Any
+) -> Response:
     """Send a file from inside `directory`; any path that escapes it is a 404."""
     directory = os.fspath(directory)
     if not os.path.isabs(directory):
@@ -202,8 +202,6 @@ def send_file(
     return response
 
 
-
-
 __all__ = [
     "flash",
     "get_flashed_messages",
@@ -215,4 +213,3 @@ __all__ = [
     "stream_with_context",
     "url_for",
 ]
-

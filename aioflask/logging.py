@@ -11,7 +11,9 @@ if TYPE_CHECKING:
 
 #: The handler added when the app's logger has none; remove it to configure your own.
 default_handler = logging.StreamHandler(sys.stderr)
-default_handler.setFormatter(logging.Formatter("[%(asctime)s] %(levelname)s in %(module)s: %(message)s"))
+default_handler.setFormatter(
+    logging.Formatter("[%(asctime)s] %(levelname)s in %(module)s: %(message)s")
+)
 
 
 def has_level_handler(logger: logging.Logger) -> bool:

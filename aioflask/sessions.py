@@ -215,7 +215,10 @@ class SecureCookieSessionInterface(SessionInterface):
             keys,  # the last key signs; every key is tried when reading
             salt=self.salt,
             serializer=self.serializer,
-            signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method},
+            signer_kwargs={
+                "key_derivation": self.key_derivation,
+                "digest_method": self.digest_method,
+            },
         )
 
     async def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
@@ -280,5 +283,3 @@ class SecureCookieSessionInterface(SessionInterface):
             samesite=samesite,
         )
         response.vary.add("Cookie")
-
-

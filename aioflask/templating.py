@@ -84,7 +84,9 @@ def _app() -> Flask:
     return current_app._get_current_object()  # type: ignore[attr-defined, no-any-return]
 
 
-def render_template(template_name_or_list: str | list[str | jinja2.Template], **context: Any) -> str:
+def render_template(
+    template_name_or_list: str | list[str | jinja2.Template], **context: Any
+) -> str:
     """Render a template from the templates folder with `context`."""
     app = _app()
     template = app.jinja_env.get_or_select_template(template_name_or_list)
@@ -98,7 +100,9 @@ def render_template_string(source: str, **context: Any) -> str:
     return template.render(_context(app, context))
 
 
-def stream_template(template_name_or_list: str | list[str | jinja2.Template], **context: Any) -> Iterator[str]:
+def stream_template(
+    template_name_or_list: str | list[str | jinja2.Template], **context: Any
+) -> Iterator[str]:
     """Render a template piece by piece, for a streamed response."""
     app = _app()
     template = app.jinja_env.get_or_select_template(template_name_or_list)

@@ -368,11 +368,18 @@ class Request(_StarletteRequest):
 
     @property
     def blueprints(self) -> list[str]:
-        name = self.blueprint
-        if name is None:
+        """The current blueprint and its parents, innermost first (`['a.b', 'a']`)."""
+        rule = self.url_rule
+        if rule is None:
             return []
-        parts = name.split(".")
-        return [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
+        # Cached on the rule: every request routed to it has the same answer.
+        cached: list[str] | None = getattr(rule, "_blueprints", None)
+        if cached is None:
+            name = self.blueprint
+            parts = name.split(".") if name is not None else []
+            cached = [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
+            rule._blueprints = cached  # type: ignore[attr-defined]  # cache slot on the rule
+        return cached
 
     # -- limits ---------------------------------------------------------------------
     @property
@@ -407,6 +414,13 @@ class Request(_StarletteRequest):
         self._max_form_parts = value
 
     # -- the body ----------------------------------------------------------------------
+    def _has_header(self, name: bytes) -> bool:
+        """True when the raw scope has a header `name` (lower-case bytes); no parsing."""
+        for key, _ in self.scope["headers"]:
+            if key == name:
+                return True
+        return False
+
     def _expects_body(self) -> bool:
         for key, value in self.scope["headers"]:
             if key == b"content-length":
