@@ -123,6 +123,11 @@ class Request(_StarletteRequest):
         self._aio_form_error: Exception | None = None
         self._uploads: list[UploadFile] = []
 
+    @property
+    def method(self) -> str:
+        """The HTTP method, upper-cased (as Werkzeug does)."""
+        return self.scope["method"].upper()  # type: ignore[no-any-return]
+
     # -- URL parts -------------------------------------------------------------
     @property
     def script_root(self) -> str:

@@ -280,11 +280,6 @@ async def test_odd_methods_in_a_raw_scope_do_not_crash(app: Flask, method: str) 
     assert sent[0]["status"] in (200, 400, 405)
 
 
-@pytest.mark.xfail(
-    reason="wrappers.py: Request.method is the scope's method as sent; Werkzeug upper-cases "
-    "it, so Flask routes a lowercase 'get' to GET views",
-    strict=True,
-)
 async def test_lowercase_method_is_upper_cased_like_werkzeug(app: Flask) -> None:
     @app.route("/")
     def index() -> str:
