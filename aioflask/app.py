@@ -6,19 +6,18 @@ import inspect
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from itertools import chain
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import quote
 
-from starlette.datastructures import Headers as _StarletteHeaders
-from starlette.responses import Response as _StarletteResponse
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from . import _asgi
-from ._threads import default_pool
+from ._convert import make_response as _make_response
+from ._threads import _run_coro_blocking, default_pool
 from .config import Config
 from .ctx import AppContext, RequestContext, _AppCtxGlobals, _is_async_callable
 from .exceptions import (
@@ -53,33 +52,6 @@ _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 
 def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").lower() not in ("", "0", "false", "no")
-
-
-def _run_coro_blocking(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine to completion from sync code (a `with` block)."""
-    import asyncio
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    # Called from sync code inside a running loop: use a private loop on a thread.
-    import threading
-
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = asyncio.run(coro)
-        except BaseException as exc:  # re-raised in the caller's thread
-            box["error"] = exc
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return cast(T, box["value"])
 
 
 class Flask(Scaffold):
@@ -866,104 +838,3 @@ class Flask(Scaffold):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
-
-
-def _make_response(app: Flask, rv: Any) -> Response:
-    status: Any = None
-    headers: Any = None
-    if isinstance(rv, tuple):
-        n = len(rv)
-        if n == 3:
-            rv, status, headers = rv
-        elif n == 2:
-            if isinstance(rv[1], (_StarletteHeaders, dict, tuple, list)):
-                rv, headers = rv
-            else:
-                rv, status = rv
-        else:
-            raise TypeError(
-                "The view function did not return a valid response tuple. The tuple must "
-                "have the form (body, status, headers), (body, status), or (body, headers)."
-            )
-        if isinstance(status, bytearray):
-            status = bytes(status)
-    if rv is None:
-        raise TypeError(
-            f"The view function for {_endpoint_name()!r} did not return a valid response. "
-            "The function either returned None or ended without a return statement."
-        )
-    response_class = app.response_class
-    if not isinstance(rv, response_class):
-        if isinstance(rv, (str, bytes, bytearray)) or isinstance(rv, (Iterator, AsyncIterator)):
-            rv = response_class(rv, status=status, headers=headers)
-            status = headers = None
-        elif isinstance(rv, (dict, list)):
-            rv = app.json.response(rv)
-        elif isinstance(rv, HTTPException):
-            rv = rv.get_response()
-            if not isinstance(rv, Response):  # abort() given a Starlette or ASGI response
-                rv = _ForeignResponse(rv)
-        elif isinstance(rv, _StarletteResponse):
-            rv = _ForeignResponse(rv)
-        elif callable(rv):
-            rv = _ForeignResponse(rv)
-        else:
-            raise TypeError(
-                f"The view function for {_endpoint_name()!r} did not return a valid response. "
-                "The return type must be a string, dict, list, tuple with headers or status, "
-                "Response instance, iterator, or ASGI callable, but it was a "
-                f"{type(rv).__name__}."
-            )
-    response: Response = rv
-    if status is not None:
-        if isinstance(status, (str, bytes)):
-            response.status = status
-        else:
-            response.status_code = status
-    if headers:
-        response.headers.update(headers)
-    return response
-
-
-def _endpoint_name() -> str | None:
-    ctx = _cv_request.get(None)
-    return ctx.request.endpoint if ctx is not None else None
-
-
-class _ForeignResponse(Response):
-    """A Starlette response or any ASGI app returned by a view, sent as is.
-
-    For a Starlette response the status and headers are shared, so
-    after-request hooks can still change them. For another ASGI app the
-    headers added here (by after-request hooks, the session cookie) are
-    appended to the ones the app sends; its status and body are its own.
-    """
-
-    def __init__(self, app: Callable[..., Any]) -> None:
-        super().__init__()
-        self._app = app
-        if isinstance(app, _StarletteResponse):
-            self.status_code = app.status_code
-            self.raw_headers = app.raw_headers
-            self.__dict__.pop("_headers", None)
-        else:
-            self.raw_headers.clear()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        app = self._app
-        if isinstance(app, _StarletteResponse):
-            app.status_code = self.status_code
-            app.raw_headers = self.raw_headers
-            await app(scope, receive, send)
-            return
-        extra = self.raw_headers
-        if not extra:
-            await app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", ()), *extra]}
-            await send(message)
-
-        await app(scope, receive, send_with_headers)

@@ -93,7 +93,7 @@ def make_response(*args: Any) -> Response:
     ```
     With no arguments it returns an empty 200 response.
     """
-    from .app import _make_response
+    from ._convert import make_response as _make_response
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not args:

@@ -421,7 +421,7 @@ class FlaskClient(httpx.AsyncClient):
             await ctx.apop(exc)
 
         if _loop_running():
-            from .app import _run_coro_blocking
+            from ._threads import _run_coro_blocking
 
             _run_coro_blocking(teardown())
         else:
@@ -587,7 +587,7 @@ def build_request(
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
 
-    from .app import _run_coro_blocking
+    from ._threads import _run_coro_blocking
 
     request = app.request_class(scope, receive)
     # No app context is active while the body is read, so the limits are

@@ -1,0 +1,521 @@
+"""`Response`: Starlette's response with Flask's surface, and cookie formatting."""
+
+from __future__ import annotations
+
+import json as _json
+from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from starlette.responses import Response as _StarletteResponse
+from starlette.types import Receive, Scope, Send
+
+from ..datastructures import (
+    Headers,
+)
+from ..globals import _cv_request
+
+if TYPE_CHECKING:
+    pass
+from ..datastructures._headers import _encode_value
+from .request import _split_mimetype
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+_BODILESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_TEXT_EXTRA = frozenset(
+    {"application/xml", "application/javascript", "application/ecmascript", "application/xhtml+xml"}
+)
+
+
+# -- Response ------------------------------------------------------------------------
+
+
+def _status_line(code: int) -> str:
+    try:
+        return f"{code} {HTTPStatus(code).phrase.upper()}"
+    except ValueError:
+        return f"{code} UNKNOWN"
+
+
+def _cookie_quote(value: str) -> str:
+    if value == "" or all(c.isalnum() or c in "!#$%&'()*+-./:<=>?@[]^_`{|}~" for c in value):
+        if value.isascii():
+            return value
+    out = ['"']
+    for ch in value:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch.isascii() and ch.isprintable() and ch not in ",;":
+            out.append(ch)
+        else:
+            out.extend(f"\\{b:03o}" for b in ch.encode("utf-8"))
+    out.append('"')
+    return "".join(out)
+
+
+def _http_date(value: datetime | int | float) -> str:
+    if isinstance(value, (int, float)):
+        value = datetime.fromtimestamp(value, timezone.utc)
+    elif value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return format_datetime(value.astimezone(timezone.utc), usegmt=True)
+
+
+def dump_cookie(
+    key: str,
+    value: str = "",
+    max_age: int | timedelta | None = None,
+    expires: str | datetime | int | float | None = None,
+    path: str | None = "/",
+    domain: str | None = None,
+    secure: bool = False,
+    httponly: bool = False,
+    samesite: str | None = None,
+    partitioned: bool = False,
+) -> str:
+    """Build a `Set-Cookie` header value with Flask's argument names and order."""
+    if samesite is not None:
+        samesite = samesite.title()
+        if samesite not in ("Strict", "Lax", "None"):
+            raise ValueError("samesite must be 'Strict', 'Lax', 'None' or None.")
+    if partitioned:
+        secure = True
+    if path is not None:
+        # As Werkzeug: percent-encode everything but URL path characters (and
+        # `%`, for paths already quoted); `;` is encoded as it ends the attribute.
+        path = quote(path, safe="%!$&'()*+,/:=@")
+    if domain:
+        # Browsers ignore a leading dot and a port; non-ASCII names use IDNA.
+        domain = domain.partition(":")[0].lstrip(".").encode("idna").decode("ascii")
+    parts = [f"{key}={_cookie_quote(value)}"]
+    if domain:
+        parts.append(f"Domain={domain}")
+    if isinstance(max_age, timedelta):
+        max_age = int(max_age.total_seconds())
+    if expires is not None:
+        parts.append(f"Expires={expires if isinstance(expires, str) else _http_date(expires)}")
+    elif max_age is not None:
+        parts.append(f"Expires={_http_date(datetime.now(timezone.utc).timestamp() + max_age)}")
+    if max_age is not None:
+        parts.append(f"Max-Age={max_age}")
+    if secure:
+        parts.append("Secure")
+    if httponly:
+        parts.append("HttpOnly")
+    if path is not None:
+        parts.append(f"Path={path}")
+    if samesite is not None:
+        parts.append(f"SameSite={samesite}")
+    if partitioned:
+        parts.append("Partitioned")
+    return "; ".join(parts)
+
+
+class _HeaderSet:
+    """A live view of a comma-separated header such as `Vary`, with `add`."""
+
+    def __init__(self, headers: Headers, name: str) -> None:
+        self._headers = headers
+        self._name = name
+
+    def _items(self) -> list[str]:
+        value = self._headers.get(self._name, "")
+        return [item.strip() for item in value.split(",") if item.strip()]
+
+    def add(self, item: str) -> None:
+        items = self._items()
+        if item.lower() not in (i.lower() for i in items):
+            items.append(item)
+            self._headers[self._name] = ", ".join(items)
+
+    def __contains__(self, item: object) -> bool:
+        return isinstance(item, str) and item.lower() in (i.lower() for i in self._items())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items())
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+    def to_header(self) -> str:
+        return ", ".join(self._items())
+
+
+class Response(_StarletteResponse):
+    """The response object: Starlette's `Response` with Flask's surface.
+
+    `Response(body, status=200, headers=None, mimetype=None, content_type=None)`.
+    The body may be str, bytes, or an iterable / async iterable of chunks (sent
+    streamed). The default mimetype is `text/html`; text types get
+    `; charset=utf-8`. Headers stay mutable after creation
+    (`resp.headers["X-Something"] = "A value"`); a value with CR or LF raises
+    `ValueError`.
+    """
+
+    default_mimetype: str | None = "text/html"
+    # Built on first use of `headers`; `app._ForeignResponse` resets it by this name.
+    _headers: Headers | None = None  # type: ignore[assignment]
+    default_status = 200
+    charset = "utf-8"
+    autocorrect_location_header = False
+
+    def __init__(
+        self,
+        response: Any = None,
+        status: int | str | HTTPStatus | None = None,
+        headers: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None,
+        mimetype: str | None = None,
+        content_type: str | None = None,
+        direct_passthrough: bool = False,
+    ) -> None:
+        self.background = None
+        self._status: str | None = None
+        self._status_code = self.default_status
+        if status is not None:
+            self.status = status
+        self.raw_headers: list[tuple[bytes, bytes]] = []
+        self._stream: Iterable[Any] | AsyncIterable[Any] | None = None
+        if headers:
+            self.headers.extend(headers)
+        has_ct = headers is not None and "content-type" in self.headers
+        if not has_ct:
+            if content_type is not None:
+                self.raw_headers.append((b"content-type", _encode_value(content_type)))
+            else:
+                if mimetype is None:
+                    mimetype = self.default_mimetype
+                if mimetype is not None:
+                    # The header for a mimetype is built and checked once.
+                    key = (type(self), mimetype, self.charset)
+                    encoded = _CONTENT_TYPES.get(key)
+                    if encoded is None:
+                        encoded = _encode_value(self._with_charset(mimetype))
+                        if len(_CONTENT_TYPES) < 512:
+                            _CONTENT_TYPES[key] = encoded
+                    self.raw_headers.append((b"content-type", encoded))
+        self.direct_passthrough = direct_passthrough
+        if response is None:
+            self.body = b""
+        elif isinstance(response, (str, bytes, bytearray, memoryview)):
+            if headers:  # a Content-Length among them is replaced
+                self.body = b""
+                self.set_data(response)
+                return
+            body = response.encode(self.charset) if isinstance(response, str) else bytes(response)
+            self.body = body
+            self.raw_headers.append((b"content-length", str(len(body)).encode("latin-1")))
+            return
+        elif isinstance(response, (list, tuple)):
+            self.body = b""
+            self.set_data(b"".join(self._encode(c) for c in response))
+            return
+        else:
+            self.body = b""
+            self._stream = response
+            return
+        self.set_data(b"")
+
+    # -- construction helpers -------------------------------------------------------
+    def _with_charset(self, mimetype: str) -> str:
+        if "charset=" not in mimetype and (
+            mimetype.startswith("text/") or mimetype in _TEXT_EXTRA or mimetype.endswith("+xml")
+        ):
+            return f"{mimetype}; charset={self.charset}"
+        return mimetype
+
+    def _encode(self, chunk: Any) -> bytes:
+        if isinstance(chunk, str):
+            return chunk.encode(self.charset)
+        if isinstance(chunk, (bytes, bytearray, memoryview)):
+            return bytes(chunk)
+        raise TypeError(f"A response body chunk must be str or bytes, not {type(chunk).__name__}.")
+
+    # -- status -------------------------------------------------------------------------
+    @property
+    def status(self) -> str:
+        """The status line, e.g. `'404 NOT FOUND'`."""
+        return self._status or _status_line(self.status_code)
+
+    @status.setter
+    def status(self, value: int | str | bytes | HTTPStatus) -> None:
+        if isinstance(value, bytes):
+            value = value.decode("latin-1")
+        if isinstance(value, int):
+            self.status_code = int(value)
+            self._status = None
+            return
+        value = value.strip()
+        if not value:
+            raise ValueError("Empty status argument.")
+        code, _, phrase = value.partition(" ")
+        try:
+            self.status_code = int(code)
+        except ValueError:
+            raise ValueError(f"The status {value!r} does not start with a number.") from None
+        self._status = value if phrase else None
+
+    @property
+    def status_code(self) -> int:
+        """The numeric status; setting it resets a custom reason phrase."""
+        return self._status_code
+
+    @status_code.setter
+    def status_code(self, value: int) -> None:
+        self._status_code = int(value)
+        self._status = None
+
+    # -- headers ---------------------------------------------------------------------------
+    @property
+    def headers(self) -> Headers:
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = Headers(raw=self.raw_headers)
+        return headers
+
+    @property
+    def mimetype(self) -> str | None:
+        ct = self.headers.get("content-type")
+        return _split_mimetype(ct)[0] if ct else None
+
+    @mimetype.setter
+    def mimetype(self, value: str) -> None:
+        self.headers["Content-Type"] = self._with_charset(value)
+
+    @property
+    def mimetype_params(self) -> dict[str, str]:
+        ct = self.headers.get("content-type")
+        return _split_mimetype(ct)[1] if ct else {}
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")
+
+    @content_type.setter
+    def content_type(self, value: str | None) -> None:
+        if value is None:
+            self.headers.pop("content-type", None)
+        else:
+            self.headers["Content-Type"] = value
+
+    @property
+    def content_length(self) -> int | None:
+        value = self.headers.get("content-length")
+        return int(value) if value and value.isdigit() else None
+
+    @property
+    def location(self) -> str | None:
+        return self.headers.get("location")
+
+    @location.setter
+    def location(self, value: str) -> None:
+        self.headers["Location"] = value
+
+    @property
+    def vary(self) -> _HeaderSet:
+        """The `Vary` header as a set-like object: `response.vary.add("Cookie")`."""
+        return _HeaderSet(self.headers, "Vary")
+
+    @property
+    def allow(self) -> _HeaderSet:
+        return _HeaderSet(self.headers, "Allow")
+
+    # -- body ----------------------------------------------------------------------------
+    @property
+    def is_streamed(self) -> bool:
+        return self._stream is not None
+
+    def get_data(self, as_text: bool = False) -> Any:
+        """The body as bytes (str with `as_text`); a streamed sync body is joined first."""
+        if self._stream is not None:
+            if isinstance(self._stream, AsyncIterable):
+                raise RuntimeError(
+                    "This response streams an async iterable; read it by sending the "
+                    "response (for example through the test client)."
+                )
+            self.set_data(b"".join(self._encode(c) for c in self._stream))
+        body = bytes(self.body)
+        return body.decode(self.charset) if as_text else body
+
+    def set_data(self, value: str | bytes | bytearray | memoryview) -> None:
+        """Replace the body and update `Content-Length`."""
+        self._stream = None
+        self.body = value.encode(self.charset) if isinstance(value, str) else bytes(value)
+        self.headers["Content-Length"] = str(len(self.body))
+
+    @property
+    def data(self) -> bytes:
+        return self.get_data()  # type: ignore[no-any-return]
+
+    @data.setter
+    def data(self, value: str | bytes) -> None:
+        self.set_data(value)
+
+    @property
+    def is_json(self) -> bool:
+        mt = self.mimetype or ""
+        return mt == "application/json" or (mt.startswith("application/") and mt.endswith("+json"))
+
+    def get_json(self, force: bool = False, silent: bool = False) -> Any:
+        if not (force or self.is_json):
+            return None
+        try:
+            return _json.loads(self.get_data())
+        except ValueError:
+            if silent:
+                return None
+            raise
+
+    @property
+    def json(self) -> Any:
+        return self.get_json()
+
+    # -- cookies ------------------------------------------------------------------------------
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        max_age: int | timedelta | None = None,
+        expires: str | datetime | int | float | None = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: str | None = None,
+        partitioned: bool = False,
+    ) -> None:
+        """Add a `Set-Cookie` header (Flask's signature: `samesite` defaults to None)."""
+        self.headers.append(
+            "Set-Cookie",
+            dump_cookie(
+                key, value, max_age, expires, path, domain, secure, httponly, samesite, partitioned
+            ),
+        )
+
+    def delete_cookie(
+        self,
+        key: str,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: str | None = None,
+        partitioned: bool = False,
+    ) -> None:
+        """Expire a cookie: empty value, `Expires` in 1970 and `Max-Age=0`."""
+        self.set_cookie(
+            key,
+            expires=0,
+            max_age=0,
+            path=path,
+            domain=domain,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+            partitioned=partitioned,
+        )
+
+    # -- sending -------------------------------------------------------------------------------
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        status = self.status_code
+        if status < 200 or status == 204 or status == 304:
+            await self._send_bodiless(status, send)
+            return
+        head = scope.get("method") == "HEAD"
+        if self._stream is None:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": self.status_code,
+                    "headers": self.raw_headers,
+                }
+            )
+            await send({"type": "http.response.body", "body": b"" if head else self.body})
+            return
+        # A streamed body has a Content-Length only when one was set explicitly
+        # (`send_file` does); it is sent as given, as Werkzeug does.
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        if head:
+            await send({"type": "http.response.body", "body": b""})
+            await _close_iterable(self._stream)
+            return
+        try:
+            if isinstance(self._stream, AsyncIterable):
+                async for chunk in self._stream:
+                    await send(
+                        {
+                            "type": "http.response.body",
+                            "body": self._encode(chunk),
+                            "more_body": True,
+                        }
+                    )
+            else:
+                iterator = iter(self._stream)
+                ctx = _cv_request.get(None)
+                while True:
+                    chunk = await (
+                        ctx.run_sync(next, iterator, _DONE) if ctx else _next_in_thread(iterator)
+                    )
+                    if chunk is _DONE:
+                        break
+                    await send(
+                        {
+                            "type": "http.response.body",
+                            "body": self._encode(chunk),
+                            "more_body": True,
+                        }
+                    )
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            await _close_iterable(self._stream)
+
+    async def _send_bodiless(self, status: int, send: Send) -> None:
+        # 1xx, 204 and 304 responses never have a body (a server would reject
+        # one), nor a Content-Length; a 304 also drops the other entity headers,
+        # as Werkzeug does.
+        dropped = _NOT_MODIFIED_DROPS if status == 304 else (b"content-length",)
+        raw = [(k, v) for k, v in self.raw_headers if k not in dropped]
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": b""})
+        if self._stream is not None:
+            await _close_iterable(self._stream)
+
+
+_DONE: Any = object()
+_CONTENT_TYPES: dict[tuple[type[Response], str, str], bytes] = {}
+_NOT_MODIFIED_DROPS = (
+    b"allow",
+    b"content-encoding",
+    b"content-language",
+    b"content-length",
+    b"content-md5",
+    b"content-range",
+    b"content-type",
+    b"last-modified",
+)
+
+
+async def _next_in_thread(iterator: Iterator[Any]) -> Any:
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(next, iterator, _DONE)
+
+
+async def _close_iterable(obj: Any) -> None:
+    aclose = getattr(obj, "aclose", None)
+    if aclose is not None:
+        await aclose()
+        return
+    close = getattr(obj, "close", None)
+    if close is not None:
+        # A sync generator's `finally` runs where its body ran: on the request's
+        # worker thread (it may close a thread-bound resource such as sqlite).
+        ctx = _cv_request.get(None)
+        if ctx is not None:
+            await ctx.run_sync(close)
+        else:
+            close()
