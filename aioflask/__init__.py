@@ -11,6 +11,7 @@ from markupsafe import escape as escape
 
 from . import json as json
 from .app import Flask as Flask
+from .blueprints import Blueprint as Blueprint
 from .config import Config as Config
 from .ctx import after_this_request as after_this_request
 from .ctx import copy_current_request_context as copy_current_request_context
@@ -21,6 +22,7 @@ from .globals import current_app as current_app
 from .globals import g as g
 from .globals import request as request
 from .globals import session as session
+from .globals import websocket as websocket
 from .helpers import flash as flash
 from .helpers import get_flashed_messages as get_flashed_messages
 from .helpers import make_response as make_response
@@ -30,19 +32,27 @@ from .helpers import send_from_directory as send_from_directory
 from .helpers import stream_with_context as stream_with_context
 from .helpers import url_for as url_for
 from .json import jsonify as jsonify
+from .sse import ServerSentEvent as ServerSentEvent
+from .sse import sse_response as sse_response
+from .templating import get_template_attribute as get_template_attribute
 from .templating import render_template as render_template
 from .templating import render_template_string as render_template_string
 from .templating import stream_template as stream_template
 from .templating import stream_template_string as stream_template_string
+from .websocket import Websocket as Websocket
+from .websocket import has_websocket_context as has_websocket_context
 from .wrappers import Request as Request
 from .wrappers import Response as Response
 
 __all__ = [
+    "Blueprint",
     "Config",
     "Flask",
     "Markup",
     "Request",
     "Response",
+    "ServerSentEvent",
+    "Websocket",
     "abort",
     "after_this_request",
     "copy_current_request_context",
@@ -51,8 +61,10 @@ __all__ = [
     "flash",
     "g",
     "get_flashed_messages",
+    "get_template_attribute",
     "has_app_context",
     "has_request_context",
+    "has_websocket_context",
     "json",
     "jsonify",
     "make_response",
@@ -63,8 +75,10 @@ __all__ = [
     "send_file",
     "send_from_directory",
     "session",
+    "sse_response",
     "stream_template",
     "stream_template_string",
     "stream_with_context",
     "url_for",
+    "websocket",
 ]

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import Receive, Scope, Send
 
+from .background import start_pending, wait_for_background_tasks
 from .ctx import RequestContext
 
 if TYPE_CHECKING:
@@ -16,9 +17,16 @@ PRESERVE_KEY = "aioflask.preserve_context"
 
 
 async def handle_http(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
-    """Serve one HTTP request: push contexts, dispatch, send, tear down."""
+    """Serve one HTTP request: push contexts, dispatch, send, tear down.
+
+    The contexts stay pushed while the response is sent, so a streamed body
+    sees `request`, `g` and `session`; the teardown functions run once the
+    body is fully sent (or the client has gone). Background tasks the request
+    added start after that.
+    """
     request = app.request_class(scope, receive, send)
     ctx = RequestContext(app, request)
+    ctx._background = ()  # `add_background_task` defers to the end of this request
     ctx.push()
     error: BaseException | None = None
     try:
@@ -34,16 +42,30 @@ async def handle_http(app: Flask, scope: Scope, receive: Receive, send: Send) ->
     finally:
         exc = ctx._unhandled or error
         preserve = scope.get(PRESERVE_KEY)
-        if preserve is not None:
-            # The test client's `with client:` block tears this context down later.
-            ctx.detach()
-            preserve(ctx, exc)
-        else:
-            await ctx.apop(exc)
+        try:
+            if preserve is not None:
+                # The test client's `with client:` block tears this context down later.
+                ctx.detach()
+                preserve(ctx, exc)
+            else:
+                await ctx.apop(exc)
+        finally:
+            pending = ctx._background
+            ctx._background = None  # tasks added from now on start at once
+            if isinstance(pending, list):
+                # The contexts are popped here, so the tasks do not inherit them.
+                start_pending(app, pending)
 
 
 async def handle_lifespan(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
-    """Run `before_serving` on startup and `after_serving` on shutdown, in an app context."""
+    """Run `before_serving` on startup and `after_serving` on shutdown, in an app context.
+
+    A failing `before_serving` function answers `lifespan.startup.failed`,
+    which makes the server refuse to start and show the message. At shutdown,
+    running background tasks are waited for (`BACKGROUND_TASK_SHUTDOWN_TIMEOUT`)
+    before the `after_serving` functions run, as those usually close what the
+    tasks use.
+    """
     while True:
         message = await receive()
         kind = message["type"]
@@ -57,6 +79,7 @@ async def handle_lifespan(app: Flask, scope: Scope, receive: Receive, send: Send
             await send({"type": "lifespan.startup.complete"})
         elif kind == "lifespan.shutdown":
             try:
+                await wait_for_background_tasks(app)
                 await run_serving_funcs(app, app.after_serving_funcs)
             except Exception as exc:
                 app.logger.exception("An after_serving function failed")
@@ -67,6 +90,7 @@ async def handle_lifespan(app: Flask, scope: Scope, receive: Receive, send: Send
 
 
 async def run_serving_funcs(app: Flask, funcs: list[Any]) -> None:
+    """Call each function (sync or async) in one application context."""
     async with app.app_context():
         for func in funcs:
             await app.ensure_async_call(func)

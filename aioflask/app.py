@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, ValuesView
 from datetime import timedelta
 from itertools import chain
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 from urllib.parse import quote
 
 from starlette.types import Receive, Scope, Send
 
-from . import _asgi
+from . import _asgi, _asgi_ws
 from ._convert import make_response as _make_response
 from ._threads import _run_coro_blocking, default_pool
 from .config import Config
@@ -40,11 +41,15 @@ from .wrappers import Request, Response
 if TYPE_CHECKING:
     import jinja2
 
+    from .blueprints import Blueprint
+    from .cli import AppGroup, FlaskCliRunner
     from .testing import FlaskClient
 
 T = TypeVar("T")
 T_teardown = TypeVar("T_teardown", bound=TeardownCallable)
 T_lifespan = TypeVar("T_lifespan", bound=LifespanCallable)
+T_shell = TypeVar("T_shell", bound=Callable[[], "dict[str, Any] | Awaitable[dict[str, Any]]"])
+T_template = TypeVar("T_template", bound=Callable[..., Any])
 
 
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
@@ -81,6 +86,7 @@ class Flask(Scaffold):
     url_rule_class = Rule
     url_map_class = Map
     test_client_class: type[FlaskClient] | None = None
+    test_cli_runner_class: type[FlaskCliRunner] | None = None
     jinja_options: dict[str, Any] = {}
 
     default_config: dict[str, Any] = {
@@ -107,6 +113,11 @@ class Flask(Scaffold):
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         "MAX_FORM_MEMORY_SIZE": 500_000,
         "MAX_FORM_PARTS": 1_000,
+        # Not in Flask: most fields of an urlencoded body (MAX_FORM_PARTS counts
+        # multipart parts only), and seconds to wait for each chunk of a body
+        # (408 after that; None waits forever). See docs/request-body.md.
+        "MAX_FORM_FIELDS": 1_000,
+        "BODY_TIMEOUT": 60.0,
         "SEND_FILE_MAX_AGE_DEFAULT": None,
         "TRAP_BAD_REQUEST_ERRORS": None,
         "TRAP_HTTP_EXCEPTIONS": False,
@@ -115,6 +126,9 @@ class Flask(Scaffold):
         "TEMPLATES_AUTO_RELOAD": None,
         "MAX_COOKIE_SIZE": 4093,
         "PROVIDE_AUTOMATIC_OPTIONS": True,
+        # Seconds running background tasks get at shutdown before they are
+        # cancelled (None: wait for them without limit). See `aioflask.background`.
+        "BACKGROUND_TASK_SHUTDOWN_TIMEOUT": 5.0,
     }
 
     def __init__(
@@ -138,7 +152,7 @@ class Flask(Scaffold):
             root_path=root_path,
         )
         if instance_path is None:
-            instance_path = os.path.join(self.root_path, "instance")
+            instance_path = self.auto_find_instance_path()
         elif not os.path.isabs(instance_path):
             raise ValueError("If an instance path is provided it must be absolute.")
         self.instance_path = instance_path
@@ -152,10 +166,18 @@ class Flask(Scaffold):
         self.url_map = self.url_map_class()
         self.url_build_error_handlers: list[Callable[[Exception, str, dict[str, Any]], str]] = []
         self.teardown_appcontext_funcs: list[TeardownCallable] = []
-        self.shell_context_processors: list[Callable[[], dict[str, Any]]] = []
+        self.shell_context_processors: list[
+            Callable[[], dict[str, Any] | Awaitable[dict[str, Any]]]
+        ] = []
+        from .cli import AppGroup
+
+        #: The app's click command group: `@app.cli.command()` adds `aioflask` commands.
+        self.cli: AppGroup = AppGroup()
         self.before_serving_funcs: list[LifespanCallable] = []
         self.after_serving_funcs: list[LifespanCallable] = []
-        self.blueprints: dict[str, Any] = {}
+        #: Running background tasks (strong references; see `add_background_task`).
+        self.background_tasks: set[asyncio.Task[None]] = set()
+        self.blueprints: dict[str, Blueprint] = {}
         self.extensions: dict[str, Any] = {}
         self.subdomain_matching = subdomain_matching
         self._got_first_request = False
@@ -166,7 +188,7 @@ class Flask(Scaffold):
             self.add_url_rule(
                 f"{self.static_url_path}/<path:filename>",
                 endpoint="static",
-                view_func=self.send_static_file,
+                view_func=self._serve_static,
             )
 
     # -- identity and config-backed attributes -----------------------------------------------------
@@ -257,10 +279,15 @@ class Flask(Scaffold):
         `view_func` may be omitted to add a rule usable only for `url_for` (bind a
         function to it later with `endpoint`). Methods default to
         `view_func.methods` or `["GET"]`; HEAD is added for GET and OPTIONS is
-        answered automatically unless disabled.
+        answered automatically unless disabled. `stream_body=True` (or a
+        `stream_body = True` attribute on the view) leaves the request body
+        unread for the view to stream; see `docs/request-body.md`.
         """
         if endpoint is None:
             endpoint = _endpoint_from_view_func(view_func)  # type: ignore[arg-type]
+        stream_body = options.pop("stream_body", None)
+        if stream_body is None:
+            stream_body = getattr(view_func, "stream_body", False)
         methods = _methods_of(view_func, options.pop("methods", None))
         required = set(getattr(view_func, "required_methods", ()))
         if provide_automatic_options is None:
@@ -274,6 +301,7 @@ class Flask(Scaffold):
         methods |= required
         rule_obj = self.url_rule_class(rule, endpoint=endpoint, methods=methods, **options)
         rule_obj.provide_automatic_options = provide_automatic_options
+        rule_obj.stream_body = bool(stream_body)  # type: ignore[attr-defined]  # read per request
         self.url_map.add(rule_obj)
         if view_func is not None:
             old = self.view_functions.get(endpoint)
@@ -285,10 +313,40 @@ class Flask(Scaffold):
             self.view_functions[endpoint] = view_func
 
     @setupmethod
+    def register_blueprint(self, blueprint: Blueprint, **options: Any) -> None:
+        """Register a blueprint's views, hooks and handlers on the app.
+
+        Options override the blueprint's own settings: `url_prefix`,
+        `subdomain`, `url_defaults`, and `name` (register the same blueprint
+        again under another name). Other options reach `record` callbacks in
+        `state.options`. See `aioflask.Blueprint`.
+        """
+        blueprint.register(self, options)
+
+    def iter_blueprints(self) -> ValuesView[Blueprint]:
+        """The registered blueprints, in registration order (nested ones included)."""
+        return self.blueprints.values()
+
+    @setupmethod
     def teardown_appcontext(self, f: T_teardown) -> T_teardown:
         """Run `f(exc)` when the application context ends (after each request, too)."""
         self.teardown_appcontext_funcs.append(f)
         return f
+
+    @setupmethod
+    def shell_context_processor(self, f: T_shell) -> T_shell:
+        """Add names to `aioflask shell`: `f()` returns a dict merged into its namespace."""
+        self.shell_context_processors.append(f)
+        return f
+
+    def make_shell_context(self) -> dict[str, Any]:
+        """The namespace of `aioflask shell`: `app`, `g`, then each processor's dict."""
+        from .globals import g
+
+        namespace: dict[str, Any] = {"app": self, "g": g}
+        for processor in self.shell_context_processors:
+            namespace.update(self.ensure_sync(processor)())
+        return namespace
 
     @setupmethod
     def before_serving(self, f: T_lifespan) -> T_lifespan:
@@ -302,32 +360,97 @@ class Flask(Scaffold):
         self.after_serving_funcs.append(f)
         return f
 
-    def template_filter(self, name: str | None = None) -> Callable[[T], T]:
-        """Register a Jinja filter: `@app.template_filter()`."""
+    def add_background_task(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Run `func(*args, **kwargs)` in the background, after the response is sent.
 
-        def decorator(f: T) -> T:
-            self.jinja_env.filters[name or f.__name__] = f  # type: ignore[attr-defined]
+        Called during a request, the task starts once the response is out;
+        elsewhere it starts at once. It runs in a new application context
+        (wrap `func` with `copy_current_request_context` to keep `request`),
+        errors are logged on `app.logger`, and at shutdown the server waits
+        `BACKGROUND_TASK_SHUTDOWN_TIMEOUT` seconds for it. `func` may be
+        `async def` or plain `def` (run on a worker thread). See
+        `aioflask.background`.
+        """
+        from .background import add_background_task
+
+        add_background_task(self, func, *args, **kwargs)
+
+    # -- templates ---------------------------------------------------------------------------------
+    @overload
+    def template_filter(self, name: T_template) -> T_template: ...
+    @overload
+    def template_filter(self, name: str | None = None) -> Callable[[T_template], T_template]: ...
+    @setupmethod
+    def template_filter(self, name: Any = None) -> Any:
+        """Register a Jinja filter: `@app.template_filter()` or `@app.template_filter("name")`.
+
+        The filter is named after the function unless `name` is given. The
+        bare form `@app.template_filter` works too (as in Flask 3.2).
+        """
+        if callable(name):
+            self.add_template_filter(name)
+            return name
+
+        def decorator(f: T_template) -> T_template:
+            self.add_template_filter(f, name=name)
             return f
 
         return decorator
 
-    def template_test(self, name: str | None = None) -> Callable[[T], T]:
-        """Register a Jinja test: `@app.template_test()`."""
+    @setupmethod
+    def add_template_filter(self, f: Callable[..., Any], name: str | None = None) -> None:
+        """Register `f` as a Jinja filter (the non-decorator form of `template_filter`)."""
+        self.jinja_env.filters[name or f.__name__] = f
 
-        def decorator(f: T) -> T:
-            self.jinja_env.tests[name or f.__name__] = f  # type: ignore[attr-defined, assignment]
+    @overload
+    def template_test(self, name: T_template) -> T_template: ...
+    @overload
+    def template_test(self, name: str | None = None) -> Callable[[T_template], T_template]: ...
+    @setupmethod
+    def template_test(self, name: Any = None) -> Any:
+        """Register a Jinja test, used as `{% if n is prime %}`: `@app.template_test()`."""
+        if callable(name):
+            self.add_template_test(name)
+            return name
+
+        def decorator(f: T_template) -> T_template:
+            self.add_template_test(f, name=name)
             return f
 
         return decorator
 
-    def template_global(self, name: str | None = None) -> Callable[[T], T]:
-        """Register a Jinja global: `@app.template_global()`."""
+    @setupmethod
+    def add_template_test(self, f: Callable[..., bool], name: str | None = None) -> None:
+        """Register `f` as a Jinja test (the non-decorator form of `template_test`)."""
+        self.jinja_env.tests[name or f.__name__] = f
 
-        def decorator(f: T) -> T:
-            self.jinja_env.globals[name or f.__name__] = f  # type: ignore[attr-defined]
+    @overload
+    def template_global(self, name: T_template) -> T_template: ...
+    @overload
+    def template_global(self, name: str | None = None) -> Callable[[T_template], T_template]: ...
+    @setupmethod
+    def template_global(self, name: Any = None) -> Any:
+        """Make a function available in every template: `@app.template_global()`."""
+        if callable(name):
+            self.add_template_global(name)
+            return name
+
+        def decorator(f: T_template) -> T_template:
+            self.add_template_global(f, name=name)
             return f
 
         return decorator
+
+    @setupmethod
+    def add_template_global(self, f: Callable[..., Any], name: str | None = None) -> None:
+        """Add `f` to the Jinja globals (the non-decorator form of `template_global`)."""
+        self.jinja_env.globals[name or f.__name__] = f
+
+    def update_template_context(self, context: dict[str, Any]) -> None:
+        """Add the context processors' values to `context` in place; its own values win."""
+        from .templating import update_template_context
+
+        update_template_context(self, context)
 
     # -- contexts ----------------------------------------------------------------------------------
     def app_context(self) -> AppContext:
@@ -368,25 +491,37 @@ class Flask(Scaffold):
         cls = self.test_client_class or FlaskClient
         return cls(self, use_cookies=use_cookies, **kwargs)
 
+    def test_cli_runner(self, **kwargs: Any) -> FlaskCliRunner:
+        """A click test runner whose `invoke()` runs this app's commands (`app.cli`).
+
+        See `aioflask.cli.FlaskCliRunner`.
+        """
+        from .cli import FlaskCliRunner
+
+        cls = self.test_cli_runner_class or FlaskCliRunner
+        return cls(self, **kwargs)
+
     # -- ASGI --------------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The ASGI entry point; it calls `self.asgi_app`, which middleware may replace."""
         await self.asgi_app(scope, receive, send)
 
     async def asgi_app(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The inner ASGI app: handles `http` and `lifespan` scopes.
+        """The inner ASGI app: handles `http`, `websocket` and `lifespan` scopes.
 
         Wrap it to add ASGI middleware: `app.asgi_app = Middleware(app.asgi_app)`.
         """
         kind = scope["type"]
         if kind == "http":
             await _asgi.handle_http(self, scope, receive, send)
+        elif kind == "websocket":
+            await _asgi_ws.handle_websocket(self, scope, receive, send)
         elif kind == "lifespan":
             await _asgi.handle_lifespan(self, scope, receive, send)
         else:
             raise RuntimeError(
                 f"aioflask cannot handle the ASGI scope type {kind!r}: this app serves "
-                "'http' and 'lifespan' scopes only."
+                "'http', 'websocket' and 'lifespan' scopes only."
             )
 
     def run(
@@ -394,19 +529,20 @@ class Flask(Scaffold):
         host: str | None = None,
         port: int | None = None,
         debug: bool | None = None,
+        load_dotenv: bool = True,
         **options: Any,
     ) -> None:
         """Serve the app with uvicorn (blocking); for development.
 
-        `host` defaults to 127.0.0.1 and `port` to 5000. Other keyword arguments
-        go to `uvicorn.run` (for example `reload=True`, `workers=4`).
+        `host` defaults to 127.0.0.1 and `port` to 5000 (or `SERVER_NAME`'s).
+        In debug mode the server reloads on code changes and unhandled errors
+        show a traceback page (`use_reloader`/`reload` and `use_debugger` turn
+        them off). Other keyword arguments go to `uvicorn.run` (`workers=4`).
+        Does nothing under the `aioflask run` command. See `docs/cli.md`.
         """
-        import uvicorn
+        from ._serve import run_app
 
-        if debug is not None:
-            self.debug = bool(debug)
-        options.setdefault("log_level", "debug" if self.debug else "info")
-        uvicorn.run(self, host=host or "127.0.0.1", port=port or 5000, **options)
+        run_app(self, host, port, debug, load_dotenv, options)
 
     # -- calling user code -------------------------------------------------------------------------
     def _is_async(self, f: Any) -> bool:
@@ -455,6 +591,12 @@ class Flask(Scaffold):
         return wrapper
 
     # -- sessions ----------------------------------------------------------------------------------
+    async def _open_session(self, ctx: RequestContext) -> None:
+        """Open the session before the hooks run, awaiting the interface (`lazy_open = False`)."""
+        interface = self.session_interface
+        session = await interface.open_session(self, ctx.request)
+        ctx._session = session if session is not None else interface.make_null_session(self)
+
     def _open_session_now(self, request: Request) -> SessionMixin:
         interface = self.session_interface
         coro = interface.open_session(self, request)
@@ -521,12 +663,21 @@ class Flask(Scaffold):
             raise ValueError("When specifying '_scheme', '_external' must be True.")
         self.inject_url_defaults(endpoint, values)
         try:
-            path = self.url_map.build(endpoint, values, method=_method)
+            path, rule = self.url_map._build_rule(endpoint, values, _method)
         except BuildError as error:
             values.update(_anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external)
             return self.handle_url_build_error(error, endpoint, values)
         url = quote(script_root) + path
-        if _external:
+        if rule.websocket:
+            # As in Werkzeug, a WebSocket URL is always absolute, with ws:// or wss://.
+            if host is None:
+                raise RuntimeError(
+                    f"Unable to build the WebSocket URL of {endpoint!r} outside an active "
+                    "request without 'SERVER_NAME' configured (WebSocket URLs are absolute)."
+                )
+            secure = (_scheme or scheme) in ("https", "wss")
+            url = f"{'wss' if secure else 'ws'}://{host}{url}"
+        elif _external:
             url = f"{_scheme or scheme}://{host}{url}"
         if _anchor is not None:
             url = f"{url}#{quote(_anchor, safe=_ANCHOR_SAFE)}"
@@ -576,19 +727,25 @@ class Flask(Scaffold):
         self._got_first_request = True
         request = ctx.request
         try:
+            if not self.session_interface.lazy_open and ctx._session is None:
+                await self._open_session(ctx)
             try:
-                if request.routing_exception is None and not getattr(
-                    request.url_rule, "stream_body", False
-                ):
-                    await request._load_body()
+                if request.routing_exception is None:
+                    if getattr(request.url_rule, "stream_body", False):
+                        request._defer_body()  # the view reads it (see `stream_body`)
+                    else:
+                        await request._load_body()
                 rv = await self.preprocess_request(ctx)
                 if rv is None:
                     rv = await self.dispatch_request(ctx)
             except Exception as e:
                 rv = await self.handle_user_exception(e, ctx)
-            return await self.finalize_request(rv, ctx)
+            response = await self.finalize_request(rv, ctx)
         except Exception as e:
-            return await self.handle_exception(e, ctx)
+            response = await self.handle_exception(e, ctx)
+        if request._aio_body_pending:  # the body was left unread (error, timeout, view)
+            request._close_connection(response)
+        return response
 
     async def preprocess_request(self, ctx: RequestContext | None = None) -> Any:
         """Run the URL value preprocessors and `before_request` hooks (app, then blueprints)."""
@@ -668,8 +825,8 @@ class Flask(Scaffold):
         session = ctx._session
         if session is None:
             if not interface.lazy_open:
-                session = ctx.session
-            elif ctx.request._has_header(b"cookie") and (
+                return  # opening it failed (see `full_dispatch_request`): nothing to save
+            if ctx.request._has_header(b"cookie") and (
                 interface.get_cookie_name(self) in ctx.request.cookies
             ):
                 # Untouched, but a permanent session may need its expiry refreshed.
@@ -781,8 +938,15 @@ class Flask(Scaffold):
         self, exc_info: tuple[type[BaseException], BaseException, TracebackType | None]
     ) -> None:
         """Log an unhandled exception with its traceback on `app.logger` (Flask's signature)."""
+        from .logging import escape_log_text
+
         request = _cv_request.get().request
-        self.logger.error(f"Exception on {request.path} [{request.method}]", exc_info=exc_info)
+        self.logger.error(
+            "Exception on %s [%s]",
+            escape_log_text(request.path),
+            escape_log_text(request.method),
+            exc_info=exc_info,
+        )
 
     # -- teardown ----------------------------------------------------------------------------------
     async def do_teardown_request(
@@ -818,15 +982,26 @@ class Flask(Scaffold):
         for func in reversed(self.teardown_appcontext_funcs):
             self.ensure_sync(func)(exc)
 
-    # -- static files ------------------------------------------------------------------------------
-    async def send_static_file(self, filename: str) -> Response:
-        """The view behind the `static` endpoint."""
-        if not self.has_static_folder:
-            raise RuntimeError("'static_folder' must be set to serve static files.")
-        from .helpers import send_from_directory
+    # -- instance folder ---------------------------------------------------------------------------
+    def auto_find_instance_path(self) -> str:
+        """The default `instance_path`: `instance` beside the app's module or package.
 
-        return await send_from_directory(cast(str, self.static_folder), filename)
+        For an installed package it is `<prefix>/var/<app name>-instance`, as in Flask.
+        """
+        from .config import find_instance_path
 
+        return find_instance_path(self.import_name, self.name)
+
+    def open_instance_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"
+    ) -> Any:
+        """Open a file relative to `instance_path`; unlike `open_resource`, writing is allowed."""
+        path = os.path.join(self.instance_path, resource)
+        if "b" in mode:
+            return open(path, mode)
+        return open(path, mode, encoding=encoding)
+
+    # -- static files: `send_static_file` and `get_send_file_max_age` are on Scaffold ------------
     def open_resource(self, resource: str, mode: str = "rb", encoding: str | None = None) -> Any:
         """Open a file relative to `root_path` for reading (e.g. `schema.sql`)."""
         if mode not in ("r", "rt", "rb"):

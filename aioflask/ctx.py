@@ -142,6 +142,10 @@ class RequestContext:
     context when none for this app is active.
     """
 
+    #: Background tasks waiting for the response (`aioflask.background`): `()` or a
+    #: list while the server handles the request, None otherwise (they start at once).
+    _background: tuple[()] | list[Any] | None = None
+
     def __init__(self, app: Flask, request: Request) -> None:
         self.app = app
         self.request = request
@@ -157,10 +161,12 @@ class RequestContext:
     # -- session ---------------------------------------------------------
     @property
     def session(self) -> SessionMixin:
-        """The session, opened from the request on first use."""
-        if self._session is None:
-            self._session = self.app._open_session_now(self.request)
-        return self._session
+        """The session, opened from the request on first use; using it sets `accessed`."""
+        session = self._session
+        if session is None:
+            session = self._session = self.app._open_session_now(self.request)
+        session.accessed = True  # as in Flask 3.1.3: any use adds `Vary: Cookie`
+        return session
 
     @session.setter
     def session(self, value: SessionMixin) -> None:

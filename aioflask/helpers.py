@@ -6,16 +6,16 @@ response is sent, off the event loop).
 
 from __future__ import annotations
 
-import mimetypes
-import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from markupsafe import escape
 
-from .exceptions import NotFound
 from .globals import _cv_request, current_app, session
+from .sending import send_file as send_file
+from .sending import send_from_directory as send_from_directory
+from .utils import safe_join as safe_join
 
 if TYPE_CHECKING:
     from .wrappers import Response
@@ -132,74 +132,6 @@ def stream_with_context(generator_or_function: Any) -> Any:
 
         return decorator
     return generator_or_function
-
-
-def safe_join(directory: str, *pathnames: str) -> str | None:
-    """Join untrusted path parts below `directory`, or return None if they would escape it."""
-    if not directory:
-        directory = "."
-    parts = [directory]
-    for filename in pathnames:
-        if filename != "":
-            filename = filename.replace("\\", "/")
-            filename = "/".join(p for p in filename.split("/") if p not in ("", "."))
-        if (
-            "\x00" in filename
-            or os.path.isabs(filename)
-            or filename.startswith("/")
-            or (len(filename) > 1 and filename[1] == ":")
-            or filename == ".."
-            or filename.startswith("../")
-            or "/../" in filename
-            or filename.endswith("/..")
-        ):
-            return None
-        parts.append(filename)
-    return os.path.join(*parts)
-
-
-async def send_from_directory(
-    directory: str | os.PathLike[str], path: str, **kwargs: Any
-) -> Response:
-    """Send a file from inside `directory`; any path that escapes it is a 404."""
-    directory = os.fspath(directory)
-    if not os.path.isabs(directory):
-        directory = os.path.join(current_app.root_path, directory)
-    full = safe_join(directory, path)
-    if full is None or not os.path.isfile(full):
-        raise NotFound()
-    return send_file(full, **kwargs)
-
-
-def send_file(
-    path_or_file: str | os.PathLike[str],
-    mimetype: str | None = None,
-    as_attachment: bool = False,
-    download_name: str | None = None,
-    **kwargs: Any,
-) -> Response:
-    """Send a file's contents, streamed in chunks read off the event loop."""
-    from .wrappers import Response as default_response
-
-    path = os.fspath(path_or_file)
-    if not os.path.isabs(path):
-        path = os.path.join(current_app.root_path, path)
-    name = download_name or os.path.basename(path)
-    if mimetype is None:
-        mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    size = os.path.getsize(path)
-
-    def chunks() -> Iterator[bytes]:
-        with open(path, "rb") as f:
-            while chunk := f.read(64 * 1024):
-                yield chunk
-
-    response_class: type[Response] = getattr(current_app, "response_class", default_response)
-    response = response_class(chunks(), mimetype=mimetype)
-    response.headers["Content-Length"] = str(size)
-    if as_attachment:
-        response.headers["Content-Disposition"] = f"attachment; filename={quote(name)}"
-    return response
 
 
 __all__ = [

@@ -1,19 +1,64 @@
-"""`app.logger`: a standard `logging.Logger` named after the app."""
+"""`app.logger`: a standard `logging.Logger` named after the app.
+
+The logger is `logging.getLogger(app.name)`, so it is configured like any
+other: with `logging.config.dictConfig`, or by adding handlers. When nothing
+would print its records, aioflask adds `default_handler` (stderr); remove it
+to take over completely:
+
+```python
+from aioflask.logging import default_handler
+
+app.logger.removeHandler(default_handler)
+```
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from .app import Flask
 
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]  # TextIO stream
+    """A stream handler that writes to whatever `sys.stderr` is at the time of each record.
+
+    Looking `sys.stderr` up late means a redirected stderr (a test's capture,
+    a daemon's log file) receives the records, not the stream that was
+    current when aioflask was imported.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # read-only: always the current stderr
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass
+
+
 #: The handler added when the app's logger has none; remove it to configure your own.
-default_handler = logging.StreamHandler(sys.stderr)
+default_handler: logging.Handler = _StderrHandler()
 default_handler.setFormatter(
     logging.Formatter("[%(asctime)s] %(levelname)s in %(module)s: %(message)s")
 )
+
+
+def escape_log_text(text: str) -> str:
+    """`text` with control characters (ESC, CR, LF, ...) written as `repr`-style escapes.
+
+    Use it for request-controlled text in log lines: a path such as
+    `/%1b[31m` or `/%0d%0aFAKE` then cannot colour a terminal or forge a log
+    line. Printable text, including non-ASCII letters, is returned unchanged.
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 def has_level_handler(logger: logging.Logger) -> bool:

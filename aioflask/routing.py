@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from .exceptions import MethodNotAllowed, NotFound, RequestRedirect, RoutingException
+from .exceptions import BadRequest, MethodNotAllowed, NotFound, RequestRedirect, RoutingException
 
 # Characters kept unencoded in paths and query strings (the sets Werkzeug uses).
 _PATH_SAFE = "!$&'()*+,/:;=@"
@@ -410,7 +410,7 @@ class Rule:
             else:
                 self._build_ops.append(op)
         self._build_ops[0] = ("/" + self._build_ops[0][0].lstrip("/"), None)
-        if not self._converters:
+        if not self._converters and not path.startswith("//"):  # requests lose leading "//"
             self._static_path = "/" + "/".join(p for p in self._parts if isinstance(p, str))
         self.map = map
 
@@ -640,6 +640,8 @@ class Map:
         if found is None:
             if self.merge_slashes and "//" in path:
                 self._redirect_merged(path, method, websocket, seen)
+            if not seen and self._matches_other_kind(path, method, websocket):
+                raise WebsocketMismatch()
             raise _no_match(seen)
         rule = found
         values: dict[str, Any] = {}
@@ -657,6 +659,17 @@ class Map:
                     raise RequestRedirect(target)
         return rule, values
 
+    def _matches_other_kind(self, path: str, method: str, websocket: bool) -> bool:
+        """Tell whether a rule of the other kind (HTTP vs WebSocket) matches `path`.
+
+        Only asked once nothing matched, so matching itself pays nothing for it.
+        """
+        try:
+            segs = path[1:].split("/")
+            return _walk(self._root, segs, 0, method, not websocket, set(), []) is not None
+        except _SlashRequired:
+            return False
+
     def _redirect_merged(self, path: str, method: str, websocket: bool, seen: set[str]) -> None:
         """Redirect to `path` with runs of slashes merged if that matches a rule."""
         merged = _MULTI_SLASH.sub("/", path)
@@ -673,7 +686,7 @@ class Map:
             self.match(path, "--")
         except MethodNotAllowed as exc:
             return list(exc.valid_methods or ())
-        except (NotFound, RequestRedirect):
+        except (NotFound, RequestRedirect, WebsocketMismatch):
             pass
         return []
 
@@ -692,6 +705,16 @@ class Map:
         are not rule variables form the query string unless `append_unknown` is
         false. Raises `BuildError` when no rule fits.
         """
+        return self._build_rule(endpoint, values, method, append_unknown)[0]
+
+    def _build_rule(
+        self,
+        endpoint: str,
+        values: Mapping[str, Any] | None,
+        method: str | None,
+        append_unknown: bool = True,
+    ) -> tuple[str, Rule]:
+        """`build`, also returning the rule used (`url_for` asks whether it is a WebSocket)."""
         if self._dirty:
             self._rebuild()
         given = {k: v for k, v in values.items() if v is not None} if values else {}
@@ -701,7 +724,7 @@ class Map:
                 if rule._suitable_for(given, wanted):
                     built = rule._build(given, append_unknown)
                     if built is not None:
-                        return built
+                        return built, rule
         raise BuildError(endpoint, given, method, self)
 
     def is_endpoint_expecting(self, endpoint: str, *arguments: str) -> bool:
@@ -713,6 +736,10 @@ class Map:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({list(self.iter_rules())!r})"
+
+
+class WebsocketMismatch(BadRequest):
+    """The path matches only a WebSocket rule and the request is HTTP, or the reverse (400)."""
 
 
 class BuildError(RoutingException, LookupError):

@@ -12,9 +12,10 @@ import functools
 import os
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from typing import Any, TypeVar, cast
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from ._awaitable import caller_awaits
 from .exceptions import HTTPException, default_exceptions
 from .typing import (
     AfterRequestCallable,
@@ -27,6 +28,11 @@ from .typing import (
     URLValuePreprocessorCallable,
 )
 
+if TYPE_CHECKING:
+    import jinja2
+
+    from .wrappers import Response
+
 F = TypeVar("F", bound=Callable[..., Any])
 T_route = TypeVar("T_route", bound=RouteCallable)
 T_before = TypeVar("T_before", bound=BeforeRequestCallable)
@@ -36,6 +42,7 @@ T_error = TypeVar("T_error", bound=ErrorHandlerCallable)
 T_ctx = TypeVar("T_ctx", bound=TemplateContextProcessorCallable)
 T_url_pre = TypeVar("T_url_pre", bound=URLValuePreprocessorCallable)
 T_url_def = TypeVar("T_url_def", bound=URLDefaultCallable)
+T_ws = TypeVar("T_ws", bound=Callable[..., Awaitable[Any]])
 
 ErrorHandlerSpec = dict[
     "str | None", dict["int | None", dict[type[BaseException], ErrorHandlerCallable]]
@@ -104,6 +111,10 @@ class Scaffold:
             defaultdict(list)
         )
         self.url_default_functions: dict[str | None, list[URLDefaultCallable]] = defaultdict(list)
+        self.before_websocket_funcs: dict[str | None, list[BeforeRequestCallable]] = defaultdict(
+            list
+        )
+        self.after_websocket_funcs: dict[str | None, list[AfterRequestCallable]] = defaultdict(list)
 
     def _check_setup_finished(self, f_name: str) -> None:
         raise NotImplementedError
@@ -136,6 +147,71 @@ class Scaffold:
     @static_url_path.setter
     def static_url_path(self, value: str | None) -> None:
         self._static_url_path = value.rstrip("/") if value is not None else None
+
+    # The file handling itself lives in `sending.py`; these methods only pick the
+    # folder and the cache policy, so that blueprints and apps share them.
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        """How many seconds browsers may cache a file from `send_file` or the static route.
+
+        Called with the file's name; None (the default, from the app's
+        `SEND_FILE_MAX_AGE_DEFAULT`) sends `Cache-Control: no-cache`, so the
+        browser revalidates each time and gets a cheap 304 while the file is
+        unchanged. Override it to cache some files longer, such as assets
+        with a content hash in their name.
+        """
+        from .sending import configured_max_age
+
+        return configured_max_age()
+
+    def send_static_file(self, filename: str) -> Response:
+        """Send `filename` from `static_folder`: the view behind the `static` endpoint.
+
+        Uses `send_from_directory`, so paths that escape the folder, missing
+        files and folders give 404, with caching from `get_send_file_max_age`.
+        """
+        if not self.has_static_folder:
+            raise RuntimeError("'static_folder' must be set to serve static files.")
+        from .sending import _off_loop, _static_response
+
+        call = functools.partial(_static_response, self, filename)
+        if caller_awaits():  # `await app.send_static_file(...)`, Quart's spelling
+            return _off_loop(call)  # type: ignore[return-value]  # awaited back to a Response
+        return call()
+
+    async def _serve_static(self, filename: str) -> Response:
+        # The view registered for the static route. `send_static_file` stats the
+        # file, so it runs on a pooled thread that is not kept for the rest of the
+        # request: a long download holds no request worker.
+        from .ctx import _is_async_callable
+        from .sending import _off_loop
+
+        if _is_async_callable(self.send_static_file):  # overridden with `async def`
+            return await self.send_static_file(filename)  # type: ignore[no-any-return, misc]
+        return await _off_loop(functools.partial(self.send_static_file, filename))
+
+    # -- templates ------------------------------------------------------------------
+    @property
+    def jinja_loader(self) -> jinja2.BaseLoader | None:
+        """A Jinja `FileSystemLoader` for `template_folder` (relative to `root_path`), or None.
+
+        The app's Jinja environment searches the app's loader first, then each
+        registered blueprint's, in registration order. The loader is made on
+        first use and made again if `template_folder` or `root_path` changes.
+        """
+        folder = self.template_folder
+        if folder is None:
+            return None
+        key = (self.root_path, os.fspath(folder))
+        cached: tuple[tuple[str, str], jinja2.BaseLoader] | None = self.__dict__.get(
+            "_jinja_loader_cache"
+        )
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        import jinja2  # imported here: apps without templates never load Jinja
+
+        loader = jinja2.FileSystemLoader(os.path.join(*key))
+        self.__dict__["_jinja_loader_cache"] = (key, loader)
+        return loader
 
     # -- routes -------------------------------------------------------------------
     def _method_route(
@@ -202,6 +278,29 @@ class Scaffold:
 
         return decorator
 
+    @setupmethod
+    def websocket(self, rule: str, **options: Any) -> Callable[[T_ws], T_ws]:
+        """Register the decorated `async def` handler for WebSocket connections to `rule`.
+
+        Options are those of `route` (`endpoint`, `defaults`, `strict_slashes`);
+        rule variables are passed as keyword arguments, as to a view. Inside,
+        the `websocket` global is the connection. See `docs/websockets.md`.
+        """
+
+        def decorator(f: T_ws) -> T_ws:
+            from .ctx import _is_async_callable
+
+            if not _is_async_callable(f):
+                raise TypeError(
+                    f"The WebSocket handler {getattr(f, '__name__', f)!r} must be declared "
+                    "with 'async def': receiving and sending are awaited."
+                )
+            endpoint = options.pop("endpoint", None)
+            self.add_url_rule(rule, endpoint, f, websocket=True, **options)
+            return f
+
+        return decorator
+
     # -- hooks --------------------------------------------------------------------------
     @setupmethod
     def before_request(self, f: T_before) -> T_before:
@@ -219,6 +318,26 @@ class Scaffold:
     def teardown_request(self, f: T_teardown) -> T_teardown:
         """Run `f(exc)` when the request ends, always, with the unhandled exception or None."""
         self.teardown_request_funcs.setdefault(None, []).append(f)
+        return f
+
+    @setupmethod
+    def before_websocket(self, f: T_before) -> T_before:
+        """Run `f()` before each WebSocket handler; a non-None return value refuses the connection.
+
+        The value is made into a response (as a view's would be) and sent as
+        the HTTP answer to the handshake; `abort(403)` works the same way.
+        """
+        self.before_websocket_funcs.setdefault(None, []).append(f)
+        return f
+
+    @setupmethod
+    def after_websocket(self, f: T_after) -> T_after:
+        """Run `f(response)` after each WebSocket handler (reverse registration order).
+
+        `response` is the refusal response when the connection was refused
+        before the handshake, else None; return a replacement, or None to keep it.
+        """
+        self.after_websocket_funcs.setdefault(None, []).append(f)
         return f
 
     @setupmethod

@@ -9,11 +9,12 @@ time a request touches `session`, so requests that never use it pay nothing.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import Iterator, MutableMapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from .json.tag import TaggedJSONSerializer
 
@@ -23,11 +24,22 @@ if TYPE_CHECKING:
 
 
 class SessionMixin(MutableMapping[str, Any]):
-    """The flags every session carries: `permanent`, `new`, `modified`, `accessed`."""
+    """The flags every session carries: `permanent`, `new`, `modified`, `accessed`.
 
+    Subclass it together with `dict` for a custom session class. `accessed` is
+    set by the request context whenever the `session` proxy is used, and
+    `modified` defaults to True for classes that cannot detect changes, so
+    they are always saved.
+    """
+
+    #: Whether the session was created for this request. The cookie session
+    #: cannot tell an empty new session from an empty old one: always False.
     new = False
+    #: True when the session must be saved; a class that tracks changes
+    #: (like `SecureCookieSession`) starts with False.
     modified = True
-    accessed = True
+    #: True once the session was used in this request: it adds `Vary: Cookie`.
+    accessed = False
 
     @property
     def permanent(self) -> bool:
@@ -52,6 +64,7 @@ class SecureCookieSession(dict, SessionMixin):  # type: ignore[type-arg]  # dict
     def __init__(self, initial: Any = None) -> None:
         super().__init__(initial or ())
 
+    # -- reads: mark `accessed` ------------------------------------------------
     def __getitem__(self, key: str) -> Any:
         self.accessed = True
         return super().__getitem__(key)
@@ -84,35 +97,50 @@ class SecureCookieSession(dict, SessionMixin):  # type: ignore[type-arg]  # dict
         self.accessed = True
         return super().items()
 
+    # -- writes: mark `modified` once they succeed (as Werkzeug's CallbackDict) ---
     def __setitem__(self, key: str, value: Any) -> None:
-        self.accessed = self.modified = True
         super().__setitem__(key, value)
+        self.accessed = self.modified = True
 
     def __delitem__(self, key: str) -> None:
-        self.accessed = self.modified = True
         super().__delitem__(key)
+        self.accessed = self.modified = True
 
     def setdefault(self, key: str, default: Any = None) -> Any:
         self.accessed = True
-        if key not in self.keys():
+        missing = not super().__contains__(key)
+        rv = super().setdefault(key, default)
+        if missing:
             self.modified = True
-        return super().setdefault(key, default)
+        return rv
 
     def pop(self, key: str, *default: Any) -> Any:
-        self.accessed = self.modified = True
-        return super().pop(key, *default)
+        # Popping a missing key with a default changes nothing, so it does not
+        # mark the session modified: `session.pop("user", None)` on an empty
+        # session must not send a deletion cookie.
+        self.accessed = True
+        present = super().__contains__(key)
+        rv = super().pop(key, *default)
+        if present:
+            self.modified = True
+        return rv
 
     def popitem(self) -> tuple[str, Any]:
+        rv = super().popitem()
         self.accessed = self.modified = True
-        return super().popitem()
+        return rv
 
     def update(self, *args: Any, **kwargs: Any) -> None:
-        self.accessed = self.modified = True
         super().update(*args, **kwargs)
+        self.accessed = self.modified = True
 
     def clear(self) -> None:
-        self.accessed = self.modified = True
         super().clear()
+        self.accessed = self.modified = True
+
+    def __ior__(self, other: Any) -> Any:  # type: ignore[misc]  # dict.__or__ returns a plain dict
+        self.update(other)
+        return self
 
 
 class NullSession(SecureCookieSession):
@@ -125,14 +153,22 @@ class NullSession(SecureCookieSession):
             "for example: app.secret_key = secrets.token_hex()."
         )
 
-    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail
+    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = __ior__ = _fail
 
 
 class SessionInterface:
-    """Opens and saves sessions; subclass it to store sessions elsewhere.
+    """Opens and saves sessions; subclass it to keep sessions somewhere else.
 
-    Override the coroutines `open_session(app, request)` (return a session,
-    or None for a `NullSession`) and `save_session(app, session, response)`.
+    Implement the coroutines `open_session(app, request)` (return a session,
+    or None to get a `NullSession`) and `save_session(app, session, response)`,
+    and install it with `app.session_interface = MyInterface()`. Both are
+    awaited, so a server-side store can use an async database client.
+
+    By default (`lazy_open = False`) the session is opened before the
+    `before_request` hooks of every request. An interface whose `open_session`
+    never awaits anything may set `lazy_open = True`: it is then opened the
+    first time the request touches `session`. Requests for the same session
+    may run concurrently; guard the store if that matters.
     """
 
     null_session_class: type[SessionMixin] = NullSession
@@ -142,46 +178,60 @@ class SessionInterface:
     lazy_open = False
 
     def make_null_session(self, app: Flask) -> SessionMixin:
+        """The stand-in used when `open_session` returns None."""
         return self.null_session_class()
 
     def is_null_session(self, obj: object) -> bool:
+        """True for the stand-in session, which is never saved."""
         return isinstance(obj, self.null_session_class)
 
     def get_cookie_name(self, app: Flask) -> str:
+        """`SESSION_COOKIE_NAME`."""
         return str(app.config["SESSION_COOKIE_NAME"])
 
     def get_cookie_domain(self, app: Flask) -> str | None:
+        """`SESSION_COOKIE_DOMAIN`, or None for a host-only cookie."""
         return app.config["SESSION_COOKIE_DOMAIN"] or None
 
     def get_cookie_path(self, app: Flask) -> str:
+        """`SESSION_COOKIE_PATH`, falling back to `APPLICATION_ROOT`."""
         return str(app.config["SESSION_COOKIE_PATH"] or app.config["APPLICATION_ROOT"])
 
     def get_cookie_httponly(self, app: Flask) -> bool:
+        """`SESSION_COOKIE_HTTPONLY`."""
         return bool(app.config["SESSION_COOKIE_HTTPONLY"])
 
     def get_cookie_secure(self, app: Flask) -> bool:
+        """`SESSION_COOKIE_SECURE`."""
         return bool(app.config["SESSION_COOKIE_SECURE"])
 
     def get_cookie_samesite(self, app: Flask) -> str | None:
-        return app.config["SESSION_COOKIE_SAMESITE"]  # type: ignore[no-any-return]
+        """`SESSION_COOKIE_SAMESITE`: "Strict", "Lax", "None" or None."""
+        value = app.config["SESSION_COOKIE_SAMESITE"]
+        return str(value) if value is not None else None
 
     def get_cookie_partitioned(self, app: Flask) -> bool:
+        """`SESSION_COOKIE_PARTITIONED` (CHIPS); a partitioned cookie is also Secure."""
         return bool(app.config["SESSION_COOKIE_PARTITIONED"])
 
     def get_expiration_time(self, app: Flask, session: SessionMixin) -> datetime | None:
+        """Now plus `PERMANENT_SESSION_LIFETIME` for a permanent session, else None."""
         if session.permanent:
             return datetime.now(timezone.utc) + app.permanent_session_lifetime
         return None
 
     def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        """Send the cookie when modified, or permanent with `SESSION_REFRESH_EACH_REQUEST`."""
         return session.modified or (
             session.permanent and bool(app.config["SESSION_REFRESH_EACH_REQUEST"])
         )
 
     async def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        """Load the session for `request`; None means sessions are unavailable."""
         raise NotImplementedError
 
     async def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Store `session` and add what the client needs (a cookie) to `response`."""
         raise NotImplementedError
 
 
@@ -189,6 +239,8 @@ session_json_serializer = TaggedJSONSerializer()
 
 
 def _sha1(string: bytes = b"") -> Any:
+    # Looked up when called, not at import, so a FIPS build without SHA-1
+    # only fails when a cookie session is actually used.
     return hashlib.sha1(string)
 
 
@@ -196,7 +248,10 @@ class SecureCookieSessionInterface(SessionInterface):
     """Stores the session in a cookie signed with `SECRET_KEY` (itsdangerous).
 
     Same salt, key derivation, digest and serializer as Flask, so the two read
-    each other's cookies.
+    each other's cookies. Keys in `SECRET_KEY_FALLBACKS` are accepted when
+    reading; new cookies are always signed with `SECRET_KEY`. A cookie that
+    is tampered with, expired or unreadable gives an empty session, silently.
+    It does no I/O, so it is opened lazily (`lazy_open = True`).
     """
 
     salt = "cookie-session"
@@ -207,6 +262,7 @@ class SecureCookieSessionInterface(SessionInterface):
     lazy_open = True
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """The itsdangerous serializer for the app's keys, or None without `SECRET_KEY`."""
         if not app.secret_key:
             return None
         keys: list[Any] = list(app.config["SECRET_KEY_FALLBACKS"] or ())
@@ -222,6 +278,7 @@ class SecureCookieSessionInterface(SessionInterface):
         )
 
     async def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """Read and verify the cookie; anything wrong with it gives an empty session."""
         s = self.get_signing_serializer(app)
         if s is None:
             return None
@@ -231,13 +288,16 @@ class SecureCookieSessionInterface(SessionInterface):
         max_age = int(app.permanent_session_lifetime.total_seconds())
         try:
             data = s.loads(val, max_age=max_age)
-        except (BadSignature, ValueError, TypeError):
+        except (BadData, ValueError, TypeError):
+            # Bad signature, expired, another salt, or a payload that does not
+            # decode: the client gets a fresh session and nothing is logged.
             return self.session_class()
         if not isinstance(data, dict):
             return self.session_class()
         return self.session_class(data)
 
     async def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Set, refresh or delete the cookie, and add `Vary: Cookie` when the session was used."""
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
@@ -283,3 +343,21 @@ class SecureCookieSessionInterface(SessionInterface):
             samesite=samesite,
         )
         response.vary.add("Cookie")
+        _warn_if_too_large(app, name, val, response)
+
+
+def _warn_if_too_large(app: Flask, name: str, value: str, response: Response) -> None:
+    """Warn, as Werkzeug does, when the cookie exceeds `MAX_COOKIE_SIZE` (0 disables)."""
+    limit = app.config["MAX_COOKIE_SIZE"]
+    if not limit:
+        return
+    header = response.headers.getlist("set-cookie")[-1]
+    if len(header) <= limit:
+        return
+    warnings.warn(
+        f"The {name!r} cookie is too large: the value was {len(value)} bytes and the whole "
+        f"Set-Cookie header {len(header)} bytes, over MAX_COOKIE_SIZE ({limit} bytes). "
+        "Browsers may silently drop it; keep less data in the session, or use a "
+        "server-side session interface.",
+        stacklevel=2,
+    )

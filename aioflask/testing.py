@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json as _json
-from collections.abc import Coroutine, Iterator, Mapping
+from collections.abc import Coroutine, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -37,6 +37,8 @@ import httpx
 
 from ._asgi import PRESERVE_KEY
 from ._awaitable import caller_calls_method
+from ._testing_ws import WebSocketRejected as WebSocketRejected
+from ._testing_ws import WebsocketSession as WebsocketSession
 from .ctx import RequestContext
 from .datastructures import MultiDict
 
@@ -295,10 +297,21 @@ class FlaskClient(httpx.AsyncClient):
     def _run_sync(self, coro: Coroutine[Any, Any, T]) -> T:
         self._end_kept()
         try:
-            return asyncio.run(coro)
+            return asyncio.run(self._then_background(coro))
         finally:  # also when the view's exception propagates (TESTING)
             if self._kept is not None:
                 self._kept[0].reattach()
+
+    async def _then_background(self, coro: Coroutine[Any, Any, T]) -> T:
+        # The loop ends with this call: let the background tasks the request
+        # started finish first (BACKGROUND_TASK_SHUTDOWN_TIMEOUT), as a server would.
+        try:
+            return await coro
+        finally:
+            if self.application.background_tasks:
+                from .background import wait_for_background_tasks
+
+                await wait_for_background_tasks(self.application)
 
     async def _open_async(self, coro: Coroutine[Any, Any, T]) -> T:
         # `with client:` in an async test: the request runs in the test's own
@@ -338,6 +351,32 @@ class FlaskClient(httpx.AsyncClient):
 
     def trace(self, url: Any = "/", **kwargs: Any) -> Any:
         return self.open(str(url), "TRACE", **kwargs)
+
+    # -- WebSockets ------------------------------------------------------------------------
+    def websocket_connect(
+        self,
+        path: str,
+        subprotocols: Iterable[str] | None = None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        *,
+        http_response: bool = True,
+        timeout: float = 5.0,
+    ) -> WebsocketSession:
+        """Open a WebSocket to the app in-process, for `async with` in an async test.
+
+        ```python
+        async with client.websocket_connect("/ws") as ws:
+            await ws.send_text("hi")
+            assert await ws.receive_text() == "echo: hi"
+        ```
+        The client's cookies are sent with the handshake. A refused handshake
+        raises `WebSocketRejected`. `http_response=False` hides the ASGI
+        `websocket.http.response` extension (the app then refuses with a close
+        code); `timeout` bounds every wait. See `aioflask._testing_ws`.
+        """
+        return WebsocketSession(
+            self, path, subprotocols, headers, http_response=http_response, timeout=timeout
+        )
 
     # -- cookies ---------------------------------------------------------------------------
     def get_cookie(self, key: str, domain: str = "", path: str = "/") -> Any:

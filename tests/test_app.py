@@ -616,7 +616,7 @@ async def test_app_works_wrapped_by_outer_middleware(app: Flask) -> None:
     assert r.headers["X-Middleware"] == "yes"
 
 
-@pytest.mark.parametrize("kind", ["websocket", "unknown"])
+@pytest.mark.parametrize("kind", ["unknown", "webtransport"])
 async def test_unsupported_scope_types_raise(app: Flask, kind: str) -> None:
     async def receive() -> Message:
         return {"type": "websocket.connect"}
@@ -626,6 +626,21 @@ async def test_unsupported_scope_types_raise(app: Flask, kind: str) -> None:
 
     with pytest.raises(RuntimeError, match=repr(kind)):
         await app({"type": kind, "path": "/", "headers": []}, receive, send)
+
+
+async def test_websocket_scopes_are_served(app: Flask) -> None:
+    # No WebSocket route at "/": the handshake is refused with a close (no
+    # `websocket.http.response` extension offered), not an exception.
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "websocket.connect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await app({"type": "websocket", "path": "/", "headers": []}, receive, send)
+    assert [m["type"] for m in sent] == ["websocket.close"]
 
 
 async def _lifespan(app: Flask, *incoming: str) -> list[Message]:

@@ -7,9 +7,10 @@ def test_all_is_sorted_and_complete() -> None:
     assert aioflask.__all__ == sorted(aioflask.__all__)
     public = {name for name in dir(aioflask) if not name.startswith("_")}
     modules = {
-        "app", "config", "ctx", "exceptions", "globals", "helpers", "json", "scaffold",
-        "sessions", "templating", "typing", "wrappers", "routing", "datastructures",
-        "testing", "logging", "annotations",
+        "app", "blueprints", "config", "ctx", "exceptions", "globals", "helpers", "json",
+        "scaffold", "sessions", "templating", "typing", "wrappers", "routing", "datastructures",
+        "testing", "logging", "annotations", "background", "sse", "cli", "views", "debug",
+        "formparser", "sending", "utils",
     }  # fmt: skip
     assert public - modules - set(aioflask.__all__) == set()
     for name in aioflask.__all__:

@@ -671,7 +671,8 @@ async def test_body_limit_is_configurable() -> None:
 async def test_form_memory_limits_are_413() -> None:
     app = make_body_app(limit=None)
     app.config["MAX_FORM_MEMORY_SIZE"] = 100
-    app.config["MAX_FORM_PARTS"] = 5
+    app.config["MAX_FORM_PARTS"] = 5  # multipart parts
+    app.config["MAX_FORM_FIELDS"] = 5  # urlencoded fields
     async with client_for(app) as client:
         r = await client.post("/form", data={"a": "x" * 101})
         assert r.status_code == 413

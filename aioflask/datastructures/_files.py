@@ -23,11 +23,15 @@ T = TypeVar("T")
 class FileStorage:
     """An uploaded file, as found in `request.files`.
 
-    `filename` is the name the client sent (untrusted; pass it through
-    `werkzeug.utils.secure_filename`-style cleaning before using it in a
-    path), `name` the form field, `stream` the binary file object holding the
-    data. Reading methods work on the stream synchronously; Starlette keeps
-    small uploads in memory and spools large ones to a temporary file. An
+    `filename` is the name the client sent, unchanged (it may hold `../`,
+    backslashes or NUL: clean it with `aioflask.utils.secure_filename` before
+    building a path from it), `name` the form field, `stream` the binary file
+    object holding the data. Uploads up to 1 MiB are kept in memory, larger
+    ones in a temporary file that is deleted when the request ends.
+
+    `read()`, `seek()` and `save()` work on the stream directly, which may
+    touch the disk: fine in a `def` view (it runs on a worker thread); in an
+    `async def` view use `await file.save_async(path)` for large files. An
     instance with no filename (an empty file field) is falsy. Attributes not
     defined here are looked up on `stream`.
     """
@@ -130,6 +134,22 @@ class FileStorage:
                 shutil.copyfileobj(self.stream, target, buffer_size)
         else:
             shutil.copyfileobj(self.stream, dst, buffer_size)
+
+    async def save_async(
+        self, dst: str | os.PathLike[str] | IO[bytes], buffer_size: int = 16384
+    ) -> None:
+        """`save()` in a worker thread, so an `async def` view does not block the event loop.
+
+        ```python
+        @app.post("/upload")
+        async def upload():
+            f = request.files["file"]
+            await f.save_async(UPLOADS / secure_filename(f.filename))
+        ```
+        """
+        from starlette.concurrency import run_in_threadpool
+
+        await run_in_threadpool(self.save, dst, buffer_size)
 
     def close(self) -> None:
         """Close the stream; errors while closing are ignored."""

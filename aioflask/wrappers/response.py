@@ -7,7 +7,7 @@ from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from starlette.responses import Response as _StarletteResponse
@@ -16,11 +16,8 @@ from starlette.types import Receive, Scope, Send
 from ..datastructures import (
     Headers,
 )
-from ..globals import _cv_request
-
-if TYPE_CHECKING:
-    pass
 from ..datastructures._headers import _encode_value
+from ._stream import close_iterable, send_stream
 from .request import _split_mimetype
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -329,13 +326,15 @@ class Response(_StarletteResponse):
 
     def get_data(self, as_text: bool = False) -> Any:
         """The body as bytes (str with `as_text`); a streamed sync body is joined first."""
-        if self._stream is not None:
-            if isinstance(self._stream, AsyncIterable):
+        stream = self._stream
+        if stream is not None:
+            # A body that is both (a `send_file` body) can be read synchronously.
+            if not isinstance(stream, Iterable):
                 raise RuntimeError(
                     "This response streams an async iterable; read it by sending the "
                     "response (for example through the test client)."
                 )
-            self.set_data(b"".join(self._encode(c) for c in self._stream))
+            self.set_data(b"".join(self._encode(c) for c in stream))
         body = bytes(self.body)
         return body.decode(self.charset) if as_text else body
 
@@ -441,37 +440,11 @@ class Response(_StarletteResponse):
         )
         if head:
             await send({"type": "http.response.body", "body": b""})
-            await _close_iterable(self._stream)
+            await close_iterable(self._stream)
             return
-        try:
-            if isinstance(self._stream, AsyncIterable):
-                async for chunk in self._stream:
-                    await send(
-                        {
-                            "type": "http.response.body",
-                            "body": self._encode(chunk),
-                            "more_body": True,
-                        }
-                    )
-            else:
-                iterator = iter(self._stream)
-                ctx = _cv_request.get(None)
-                while True:
-                    chunk = await (
-                        ctx.run_sync(next, iterator, _DONE) if ctx else _next_in_thread(iterator)
-                    )
-                    if chunk is _DONE:
-                        break
-                    await send(
-                        {
-                            "type": "http.response.body",
-                            "body": self._encode(chunk),
-                            "more_body": True,
-                        }
-                    )
-            await send({"type": "http.response.body", "body": b""})
-        finally:
-            await _close_iterable(self._stream)
+        # Chunks go out as produced; a client disconnect closes the iterable
+        # (see `_stream.py`).
+        await send_stream(self._stream, self._encode, receive, send)
 
     async def _send_bodiless(self, status: int, send: Send) -> None:
         # 1xx, 204 and 304 responses never have a body (a server would reject
@@ -482,10 +455,9 @@ class Response(_StarletteResponse):
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": b""})
         if self._stream is not None:
-            await _close_iterable(self._stream)
+            await close_iterable(self._stream)
 
 
-_DONE: Any = object()
 _CONTENT_TYPES: dict[tuple[type[Response], str, str], bytes] = {}
 _NOT_MODIFIED_DROPS = (
     b"allow",
@@ -497,25 +469,3 @@ _NOT_MODIFIED_DROPS = (
     b"content-type",
     b"last-modified",
 )
-
-
-async def _next_in_thread(iterator: Iterator[Any]) -> Any:
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(next, iterator, _DONE)
-
-
-async def _close_iterable(obj: Any) -> None:
-    aclose = getattr(obj, "aclose", None)
-    if aclose is not None:
-        await aclose()
-        return
-    close = getattr(obj, "close", None)
-    if close is not None:
-        # A sync generator's `finally` runs where its body ran: on the request's
-        # worker thread (it may close a thread-bound resource such as sqlite).
-        ctx = _cv_request.get(None)
-        if ctx is not None:
-            await ctx.run_sync(close)
-        else:
-            close()

@@ -1,0 +1,1 @@
+"""A small chat app over WebSockets; see `examples/chat/app.py` and `docs/websockets.md`."""
