@@ -743,7 +743,7 @@ class Flask(Scaffold):
             response = await self.finalize_request(rv, ctx)
         except Exception as e:
             response = await self.handle_exception(e, ctx)
-        if request._aio_body_pending:  # the body was left unread (error, timeout, view)
+        if request._aio_close_connection:  # the client stalled while sending its body
             request._close_connection(response)
         return response
 

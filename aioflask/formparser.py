@@ -333,6 +333,7 @@ class MultipartReader:
             cast(IO[bytes], part.stream).seek(0)
 
     def files_on_disk(self) -> bool:
+        """True when some file has (or will have, once written) moved to disk."""
         return any(part.size > part.spool_limit for part in self._file_parts)
 
     def close_files(self) -> None:

@@ -102,14 +102,26 @@ def make_response(*args: Any) -> Response:
 
 
 def flash(message: str, category: str = "message") -> None:
-    """Store a message for the next request; read it with `get_flashed_messages()`."""
+    """Store a message in the session for the next request; no `await` needed.
+
+    The next request (usually the page a redirect leads to) reads it with
+    `get_flashed_messages()`, typically in the layout template. `category` is
+    free text; "message", "info", "warning" and "error" are the usual ones.
+    Needs a secret key, as the messages travel in the session.
+    """
     flashes = session.get("_flashes", [])
     flashes.append((category, message))
     session["_flashes"] = flashes
 
 
 def get_flashed_messages(with_categories: bool = False, category_filter: Any = ()) -> list[Any]:
-    """Remove and return the flashed messages (the same list for the rest of the request)."""
+    """Take the flashed messages out of the session and return them.
+
+    The first call in a request removes them from the session; later calls
+    in the same request return the same messages. `with_categories=True`
+    gives `(category, message)` pairs; `category_filter` keeps only the
+    listed categories. Also available in templates.
+    """
     ctx = _cv_request.get(None)
     flashes: list[tuple[str, str]] | None = getattr(ctx, "_flashes", None) if ctx else None
     if flashes is None:

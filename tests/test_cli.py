@@ -34,6 +34,7 @@ from aioflask.cli import (
     with_appcontext,
 )
 from aioflask.debug import DebugMiddleware
+from tests.docsnippets import python_blocks, run_block
 from tests.processes import AIOFLASK, free_port, run_command, serving_process
 
 ENV_KEYS = (
@@ -70,14 +71,24 @@ def extra():
 """
 
 
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Run in an empty folder; restore the environment, `sys.path` and `sys.modules` after."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "path", list(sys.path))
+@pytest.fixture(autouse=True)
+def _restore_cli_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start without the command's variables, and restore them after each test.
+
+    The command sets some of them (`FLASK_RUN_FROM_CLI`, `FLASK_DEBUG`) in
+    this very process; left behind, they would turn a later test's
+    `app.run()` into a no-op.
+    """
     for key in ENV_KEYS:
         monkeypatch.setenv(key, "")  # so monkeypatch restores it even if a command sets it
         monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Run in an empty folder; restore `sys.path` and `sys.modules` after."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
     before = set(sys.modules)
     yield tmp_path
     for name in set(sys.modules) - before:
@@ -735,3 +746,8 @@ def test_debug_run_shows_the_traceback_page_and_reloads(tmp_path: Path) -> None:
     assert "<script" not in page.text
     assert seen[-1] == "version two", seen
     assert " * Debug mode: on" in server.output()
+
+
+@pytest.mark.parametrize(("line", "code"), python_blocks("cli.md"))
+def test_docs_examples(tmp_path: Path, line: int, code: str) -> None:
+    run_block("cli.md", line, code, tmp_path)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import statistics
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -191,6 +192,7 @@ async def test_c5_more_sync_views_than_threads_queue_without_deadlock() -> None:
             started = time.perf_counter()
             slow_calls = asyncio.gather(*(client.get(f"/slow/{n}") for n in range(60)))
             slow_future = asyncio.ensure_future(slow_calls)
+            await asyncio.sleep(0.05)  # let the 60 connections open: the server is busy now
             latencies: list[float] = []
             for _ in range(100):  # bounded
                 if slow_future.done():
@@ -204,7 +206,10 @@ async def test_c5_more_sync_views_than_threads_queue_without_deadlock() -> None:
     assert [r.text for r in responses] == [str(n) for n in range(60)]
     # 40 worker threads: two waves of 0.2 s, plus overhead.
     assert total < 3, f"60 sync views took {total:.2f}s"
-    assert latencies and max(latencies) < 0.25, f"/health took up to {max(latencies):.3f}s"
+    assert len(latencies) >= 5
+    median = statistics.median(latencies)
+    assert median < 0.1, f"/health took {median:.3f}s (median) while sync views queued"
+    assert max(latencies) < 0.5, f"/health took up to {max(latencies):.3f}s"
 
 
 # -- C8: failures stay with their own request ---------------------------------------------------

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import textwrap
+import types
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 
 from aioflask import Config, Flask
 from aioflask.config import ConfigAttribute, find_instance_path
+from tests.docsnippets import python_blocks, run_block
 
 
 @pytest.fixture
@@ -353,6 +355,10 @@ def test_instance_path_for_a_package_is_beside_it(importable: Path) -> None:
 def test_instance_path_for_main_is_the_working_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A script run as `python hello.py`: its `__main__` has no import spec.
+    script = types.ModuleType("__main__")
+    script.__spec__ = None
+    monkeypatch.setitem(sys.modules, "__main__", script)
     monkeypatch.chdir(tmp_path)
     assert find_instance_path("__main__", "main") == str(tmp_path / "instance")
 
@@ -364,3 +370,8 @@ def test_instance_path_for_an_installed_package(importable: Path) -> None:
     importlib.import_module("installed_app")
     ours, ref = _both_instance_paths("installed_app")
     assert ours == ref == str(importable / "prefix" / "var" / "installed_app-instance")
+
+
+@pytest.mark.parametrize(("line", "code"), python_blocks("config.md"))
+def test_docs_examples(tmp_path: Path, line: int, code: str) -> None:
+    run_block("config.md", line, code, tmp_path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import socket
 import sys
 import textwrap
 import time
@@ -24,6 +25,7 @@ from starlette.types import Message
 from aioflask import Flask, request, url_for
 from aioflask._serve import find_import_spec, is_loopback, load_app_for_server
 from aioflask.debug import DebugMiddleware, render_traceback
+from tests.docsnippets import python_blocks, run_block
 from tests.processes import free_port, serving_process
 from tests.serving import serve
 
@@ -425,6 +427,39 @@ def test_uvicorn_ignores_proxy_headers_from_untrusted_peers() -> None:
     }
 
 
+# -- slow clients (HOSTILE H4) ------------------------------------------------------------------
+
+
+def test_server_stays_responsive_while_clients_dribble_headers(app: Flask) -> None:
+    """Slowloris: uvicorn keeps such connections open (hence the proxy in deploying.md),
+    but other clients are still served promptly."""
+
+    @app.route("/health")
+    async def health() -> str:
+        return "ok"
+
+    with serve(app) as base:
+        port = int(base.rsplit(":", 1)[1])
+        slow = [socket.create_connection(("127.0.0.1", port), timeout=2) for _ in range(20)]
+        try:
+            for sock in slow:
+                sock.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\n")
+            timings = []
+            for round_ in range(3):
+                for sock in slow:
+                    sock.sendall(f"X-Slow-{round_}: still typing\r\n".encode())
+                started = time.perf_counter()
+                r = httpx.get(base + "/health", timeout=2)
+                timings.append(time.perf_counter() - started)
+                assert (r.status_code, r.text) == (200, "ok")
+                time.sleep(0.2)
+        finally:
+            for sock in slow:
+                sock.close()
+        assert httpx.get(base + "/health", timeout=2).status_code == 200
+    assert max(timings) < 0.5, timings
+
+
 # -- several worker processes -----------------------------------------------------------------
 
 WORKER_APP = """
@@ -481,3 +516,8 @@ def test_session_made_by_one_worker_is_read_by_another(tmp_path: Path) -> None:
     other = [a for a in answers if a["pid"] != maker]
     assert other and all(a["user"] == f"made-by-{maker}" for a in other)
     assert all(a["user"] == f"made-by-{maker}" for a in answers)
+
+
+@pytest.mark.parametrize(("line", "code"), python_blocks("deploying.md"))
+def test_docs_examples(tmp_path: Path, line: int, code: str) -> None:
+    run_block("deploying.md", line, code, tmp_path)

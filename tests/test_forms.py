@@ -445,3 +445,20 @@ async def test_server_stays_alive_after_hostile_forms() -> None:
         start = time.perf_counter()
         assert (await client.get("/health")).text == "ok"
         assert time.perf_counter() - start < 0.2
+
+
+async def test_body_limit_during_a_multipart_parse_is_413_even_when_unused() -> None:
+    # MAX_CONTENT_LENGTH is about the body, not the form: answered at once.
+    app = form_app()
+    app.config["MAX_CONTENT_LENGTH"] = 100_000
+    part = b'Content-Disposition: form-data; name="f"; filename="a.bin"\r\n\r\n' + b"z" * 200_000
+    body = multipart(part)
+    chunks = [body[i : i + 8192] for i in range(0, len(body), 8192)]
+    headers = [
+        (b"content-type", MULTIPART["Content-Type"].encode()),
+        (b"transfer-encoding", b"chunked"),
+    ]
+    before = open_fds()
+    status, _, _ = await call_asgi(app, "POST", "/ignore", headers, chunked(chunks))
+    assert status == 413
+    assert open_fds() <= before

@@ -6,12 +6,14 @@ import io
 import logging
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from aioflask import Flask
 from aioflask.logging import default_handler, escape_log_text, has_level_handler
+from tests.docsnippets import python_blocks, run_block
 from tests.serving import serve
 
 
@@ -178,3 +180,8 @@ def test_real_server_logs_escape_the_path(app: Flask) -> None:
     assert len(access_lines) == 1 and "/boom/%1B%5B31mred%0D%0AFAKE" in access_lines[0]
     for line in lines:
         assert "\x1b" not in line and "\r" not in line and "\n" not in line
+
+
+@pytest.mark.parametrize(("line", "code"), python_blocks("logging.md"))
+def test_docs_examples(tmp_path: Path, line: int, code: str) -> None:
+    run_block("logging.md", line, code, tmp_path)

@@ -8,7 +8,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -577,13 +577,13 @@ async def test_stream_error_after_the_first_chunk_reaches_teardown(app: Flask) -
     def index() -> TemplateStream:
         return stream_template_string("{% for i in items %}{{ i }}{% endfor %}", items=items())
 
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
         await asyncio.sleep(10)
         return {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     scope = _scope("/")
@@ -616,7 +616,7 @@ async def test_stream_stops_rendering_when_the_client_goes_away(app: Flask) -> N
 
     chunks = 0
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         nonlocal chunks
         if message["type"] == "http.response.body":
             chunks += 1
@@ -721,3 +721,49 @@ async def test_big_template_in_a_def_view_keeps_the_loop_responsive() -> None:
     bound = ordered[-2] if len(ordered) >= 6 else ordered[-1]
     assert bound < 0.15, f"/health took {[round(x * 1000) for x in ordered]} ms"
     assert ordered[len(ordered) // 2] < 0.05
+
+
+# -- the examples of docs/templates.md ---------------------------------------------------------
+
+
+def _doc_snippets() -> list[Any]:
+    from tests.test_quickstart import extract_snippets
+
+    doc = Path(__file__).resolve().parent.parent / "docs" / "templates.md"
+    return extract_snippets(doc.read_text(encoding="utf-8"))
+
+
+def _run_snippet(code: str) -> dict[str, Any]:
+    # Run as if it were this module, so `Flask(__name__)` finds tests/templates.
+    namespace: dict[str, Any] = {"__name__": __name__}
+    exec(compile(code, "docs/templates.md", "exec"), namespace)
+    return namespace
+
+
+async def test_docs_templates_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    hello, processor, filters, macro, streaming = _doc_snippets()
+
+    app = _run_snippet(hello.code)["app"]
+    async with client_for(app) as client:
+        assert (await client.get("/hello/")).status_code == 200
+
+    app = _run_snippet(processor.code)["app"]
+    with app.app_context():
+        assert render_template_string("{{ site_name }}") == "Example"
+
+    app = _run_snippet(filters.code)["app"]
+    with app.app_context():
+        out = render_template_string(
+            '{{ "abc"|reverse }} {{ 4 is even }} {{ shout("hi") }} {{ "ab cd"|title_case }}'
+        )
+    assert out == "cba True HI Ab Cd"
+
+    _run_snippet(macro.code)
+    assert capsys.readouterr().out == macro.output
+
+    app = _run_snippet(streaming.code)["app"]
+    async with client_for(app) as client:
+        r = await client.get("/report")
+    assert r.status_code == 200
+    assert r.text.count("<tr>") == 100_000
+    assert r.text.startswith("<table>\n<tr><td>0</td></tr>\n")

@@ -6,6 +6,7 @@ import functools
 import logging
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,6 +14,7 @@ import pytest
 
 from aioflask import Flask, g, request
 from aioflask.views import MethodView, View, http_method_funcs
+from tests.docsnippets import python_blocks, run_block
 
 
 def client_for(app: Flask) -> httpx.AsyncClient:
@@ -397,3 +399,8 @@ async def test_url_for_a_class_based_endpoint(app: Flask) -> None:
     app.add_url_rule("/links/<int:id>", view_func=Link.as_view("link"))
     async with client_for(app) as client:
         assert (await client.get("/links/1")).text == "/links/2"
+
+
+@pytest.mark.parametrize(("line", "code"), python_blocks("views.md"))
+def test_docs_examples(tmp_path: Path, line: int, code: str) -> None:
+    run_block("views.md", line, code, tmp_path)

@@ -56,6 +56,11 @@ _NOT_READ = (
     "plain attributes work after that. In a def view, request.stream.read() and the plain "
     "attributes read it on first use."
 )
+_NOT_LOADED = (
+    "The request body has not been read: the app reads it before the view only for "
+    "requests that match a route. Read it here with 'await request.get_data()', "
+    "'await request.form' or 'await request.get_json()'."
+)
 _CONSUMED = (
     "The request body was already read from request.stream() and was not kept, so it "
     "cannot be read again. Read it once: either iterate request.stream(), or call "
@@ -103,8 +108,8 @@ class BodyReceiver:
     `limit` bytes raises `RequestEntityTooLarge`, a `receive` that takes
     longer than `timeout` seconds raises `RequestTimeout`, and a disconnect
     raises `ClientDisconnected`. The first error is kept in `error` and
-    raised again by any later read. `on_end(complete)` is called once, when
-    the body has ended (`True`) or failed (`False`).
+    raised again by any later read. `on_end(error)` is called once, when the
+    body has ended (`None`) or failed (the error).
     """
 
     def __init__(
@@ -112,7 +117,7 @@ class BodyReceiver:
         receive: Callable[[], Awaitable[Message]],
         limit: int | None,
         timeout: float | None,
-        on_end: Callable[[bool], None] | None = None,
+        on_end: Callable[[HTTPException | None], None] | None = None,
     ) -> None:
         self._receive = receive
         self.limit = limit
@@ -123,11 +128,11 @@ class BodyReceiver:
         self.done = False
         self.error: HTTPException | None = None
 
-    def _finish(self, complete: bool = True) -> None:
+    def _finish(self) -> None:
         self.done = True
         on_end, self.on_end = self.on_end, None
         if on_end is not None:
-            on_end(complete)
+            on_end(self.error)
 
     async def _next_message(self) -> Message:
         timeout = self.timeout
@@ -144,7 +149,7 @@ class BodyReceiver:
 
     def _fail(self, error: HTTPException) -> HTTPException:
         self.error = error
-        self._finish(complete=False)
+        self._finish()
         return error
 
     async def read_chunk(self) -> bytes:
@@ -171,8 +176,13 @@ class BodyReceiver:
 
     async def read_all(self) -> bytes:
         """Read the rest of the body and return it."""
-        chunks = [chunk async for chunk in self]
-        return b"".join(chunks)
+        chunks: list[bytes] = []
+        while True:
+            chunk = await self.read_chunk()
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def __aiter__(self) -> BodyReceiver:
         return self
@@ -196,7 +206,8 @@ class RequestStream:
 
     def __init__(self, request: BodyRequest) -> None:
         self._request = request
-        self._buffer = b""
+        # Bytes received by `read(size)` beyond `size`, served first next time.
+        self._buffer = bytearray()
         self._cached: BytesIO | None = None
 
     def __call__(self) -> AsyncIterator[bytes]:
@@ -213,7 +224,8 @@ class RequestStream:
             return
         receiver = request._body_receiver()
         if self._buffer:
-            buffered, self._buffer = self._buffer, b""
+            buffered = bytes(self._buffer)
+            self._buffer.clear()
             yield buffered
         async for chunk in receiver:
             yield chunk
@@ -228,24 +240,32 @@ class RequestStream:
             if self._cached is None:
                 self._cached = BytesIO(request._body)
             return self._cached.read(size)
+        if 0 <= size <= len(self._buffer):
+            return self._take(size)
         loop = request._aio_loop
         if loop is None or _running_loop() is loop:
-            raise RuntimeError(_BLOCKING_READ if loop is not None else _NOT_READ)
+            raise RuntimeError(_BLOCKING_READ if loop is not None else _NOT_LOADED)
         future = asyncio.run_coroutine_threadsafe(self._read_async(size), loop)
         return future.result()
 
     async def _read_async(self, size: int) -> bytes:
         receiver = self._request._body_receiver()
-        data = self._buffer
-        while size < 0 or len(data) < size:
+        buffer = self._buffer
+        while size < 0 or len(buffer) < size:
             chunk = await receiver.read_chunk()
             if not chunk:
                 break
-            data += chunk
-        if size >= 0:
-            data, self._buffer = data[:size], data[size:]
+            buffer += chunk
+        return self._take(size)
+
+    def _take(self, size: int) -> bytes:
+        buffer = self._buffer
+        if size < 0 or size >= len(buffer):
+            data = bytes(buffer)
+            buffer.clear()
         else:
-            self._buffer = b""
+            data = bytes(buffer[:size])
+            del buffer[:size]  # cheap: bytearray drops a prefix without copying the rest
         return data
 
 
@@ -263,8 +283,8 @@ class BodyRequest(_StarletteRequest):
     _aio_stashed: Message | None = None
     #: The server's loop, set for routes that stream their body.
     _aio_loop: asyncio.AbstractEventLoop | None = None
-    #: True while a body is expected but not completely received.
-    _aio_body_pending: bool = False
+    #: Set when the client stalled: the response asks the server to close the connection.
+    _aio_close_connection: bool = False
     _body: bytes
     _max_content_length: int | None = None
     _max_form_memory_size: int | None = None
@@ -365,8 +385,6 @@ class BodyRequest(_StarletteRequest):
     def _defer_body(self) -> None:
         """Leave the body to the view (`stream_body=True`); called on the event loop."""
         self._aio_loop = asyncio.get_running_loop()
-        if self._expects_body():
-            self._aio_body_pending = True
 
     async def _next_message(self) -> Message:
         stashed = self._aio_stashed
@@ -381,8 +399,6 @@ class BodyRequest(_StarletteRequest):
             if self._aio_body_error is not None:
                 raise self._aio_body_error
             expected = self._expects_body()
-            if expected:
-                self._aio_body_pending = True
             limit = self.max_content_length
             declared = self.content_length
             if limit is not None and declared is not None and declared > limit:
@@ -398,19 +414,20 @@ class BodyRequest(_StarletteRequest):
             raise receiver.error
         return receiver
 
-    def _body_ended(self, complete: bool) -> None:
+    def _body_ended(self, error: HTTPException | None) -> None:
         # Starlette's flag; it also tells the response streamer that `receive()`
         # no longer carries body chunks, so it may watch it for a disconnect.
         self._stream_consumed = True
-        if complete:
-            self._aio_body_pending = False
+        if isinstance(error, RequestTimeout):
+            self._aio_close_connection = True
 
     def _close_connection(self, response: Any) -> None:
-        """Ask the server to close the connection after `response` (body left unread).
+        """Ask the server to close the connection after `response` (a stalled body).
 
-        Otherwise an HTTP/1.1 server keeps reading (and discarding) the rest
-        of the body, or waits for a client that stalled. HTTP/2 has no such
-        header: there the server resets the stream itself.
+        Only for a timeout: after other errors (413, a bad form) the client
+        may still be sending, and closing then would make it see a reset
+        instead of the response; uvicorn reads and drops the rest instead.
+        HTTP/2 has no such header: there the server resets the stream itself.
         """
         headers = getattr(response, "headers", None)
         if headers is None or self.scope.get("http_version", "1.1") not in ("1.1", "1.0"):
@@ -493,7 +510,9 @@ class BodyRequest(_StarletteRequest):
         if awaited:
             return self._read_body(keep_raw)
         loop = self._aio_loop
-        if loop is None or _running_loop() is loop:
+        if loop is None:
+            raise RuntimeError(_NOT_LOADED)
+        if _running_loop() is loop:
             raise RuntimeError(_NOT_READ)
         asyncio.run_coroutine_threadsafe(self._read_body(keep_raw), loop).result()
         return None
