@@ -497,7 +497,11 @@ class FlaskClient(httpx.AsyncClient):
     ) -> None:
         try:
             if self._lifespan is not None:
-                await self._lifespan.shutdown()
+                await self._lifespan.shutdown()  # waits for background tasks too
+            if self.application.background_tasks:  # an app without a lifespan
+                from .background import wait_for_background_tasks
+
+                await wait_for_background_tasks(self.application)
         finally:
             self._lifespan = None
             await super().__aexit__(et, ev, tb)

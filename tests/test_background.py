@@ -399,3 +399,29 @@ async def test_real_server_shutdown_waits_for_a_running_task() -> None:
         assert order == []
     # Leaving `serve` stops uvicorn: the lifespan shutdown waited for the task.
     assert order == ["task done", "after_serving"]
+
+
+async def test_async_with_waits_even_when_middleware_hides_the_lifespan() -> None:
+    app = Flask(__name__)
+    ran: list[str] = []
+    inner = app.asgi_app
+
+    async def no_lifespan(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            raise RuntimeError("this middleware does not speak lifespan")
+        await inner(scope, receive, send)
+
+    app.asgi_app = no_lifespan  # type: ignore[method-assign]
+
+    async def task() -> None:
+        await asyncio.sleep(0.05)
+        ran.append("task")
+
+    @app.get("/")
+    async def view() -> str:
+        app.add_background_task(task)
+        return "ok"
+
+    async with app.test_client() as client:
+        await client.get("/")
+    assert ran == ["task"]
