@@ -6,8 +6,9 @@ import asyncio
 import inspect
 import logging
 import os
+import re
 import sys
-from collections.abc import Awaitable, Callable, ValuesView
+from collections.abc import Awaitable, Callable, Iterable, ValuesView
 from datetime import timedelta
 from itertools import chain
 from types import TracebackType
@@ -29,6 +30,7 @@ from .exceptions import (
     InternalServerError,
     RequestRedirect,
     RoutingException,
+    SecurityError,
 )
 from .globals import _cv_request
 from .json.provider import DefaultJSONProvider, JSONProvider
@@ -53,6 +55,27 @@ T_template = TypeVar("T_template", bound=Callable[..., Any])
 
 
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
+_VALID_HOST_HEADER = re.compile(r"(?:[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+
+
+def host_is_trusted(host: str, trusted_hosts: Iterable[str]) -> bool:
+    """True when `host` (port ignored) is one of `trusted_hosts`.
+
+    An entry starting with a dot, such as `.example.com`, also admits every
+    subdomain. Malformed host values are never trusted.
+    """
+    if not _VALID_HOST_HEADER.fullmatch(host):
+        return False
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    name = name.lower()
+    for ref in trusted_hosts:
+        ref = ref.lower()
+        if ref.startswith("."):
+            if name == ref[1:] or name.endswith(ref):
+                return True
+        elif name == ref:
+            return True
+    return False
 
 
 def _env_flag(name: str) -> bool:
@@ -624,6 +647,11 @@ class Flask(Scaffold):
             request.routing_exception = RequestRedirect(f"{url}?{qs}" if qs else url)
         except HTTPException as e:
             request.routing_exception = e
+        trusted = self.config["TRUSTED_HOSTS"]
+        if trusted and not host_is_trusted(request.headers.get("host") or request.host, trusted):
+            request.routing_exception = SecurityError(
+                description="The request's Host header is not one this server accepts."
+            )
 
     def url_for(
         self,

@@ -29,6 +29,8 @@ from ..datastructures import (
 from ._body import BodyRequest
 from ._body import _split_mimetype as _split_mimetype  # used by response.py
 
+_VALID_HOST = re.compile(r"(?:[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+
 if TYPE_CHECKING:
     from ..routing import Rule
 
@@ -120,9 +122,14 @@ class Request(BodyRequest):
 
     @property
     def host(self) -> str:
-        """The `Host` header, or the server address when the header is missing."""
+        """The `Host` header, or the server address when it is missing or malformed.
+
+        A header that is not a plain `name[:port]` (for example
+        `evil.example/abc?x=`) is ignored, so it can never leak into URLs built
+        from it; `TRUSTED_HOSTS` rejects such requests with 400.
+        """
         host = self.headers.get("host")
-        if host:
+        if host and _VALID_HOST.fullmatch(host):
             return host
         server = self.scope.get("server")
         if not server:
