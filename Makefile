@@ -21,7 +21,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check aioflask tests examples bench
 
 typecheck: $(STAMP)
-	$(BIN)/mypy aioflask
+	$(BIN)/mypy aioflask tests/type_check
 
 test: lint typecheck
 	$(BIN)/python -m pytest -q

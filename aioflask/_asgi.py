@@ -24,6 +24,9 @@ async def handle_http(app: Flask, scope: Scope, receive: Receive, send: Send) ->
     body is fully sent (or the client has gone). Background tasks the request
     added start after that.
     """
+    if _has_ambiguous_framing(scope):
+        await _refuse_ambiguous_framing(scope, receive, send)
+        return
     request = app.request_class(scope, receive, send)
     ctx = RequestContext(app, request)
     ctx._background = ()  # `add_background_task` defers to the end of this request
@@ -55,6 +58,36 @@ async def handle_http(app: Flask, scope: Scope, receive: Receive, send: Send) ->
             if isinstance(pending, list):
                 # The contexts are popped here, so the tasks do not inherit them.
                 start_pending(app, pending)
+
+
+def _has_ambiguous_framing(scope: Scope) -> bool:
+    """True when the request has both `Content-Length` and `Transfer-Encoding`."""
+    length = encoding = False
+    for name, _ in scope["headers"]:
+        if name == b"content-length":
+            length = True
+        elif name == b"transfer-encoding":
+            encoding = True
+    return length and encoding
+
+
+async def _refuse_ambiguous_framing(scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer 400 and close the connection, before any app code runs.
+
+    A body framed by both headers is how requests are smuggled past a proxy
+    that reads the other one (RFC 9112, section 6.1: reject it or close the
+    connection). httptools refuses such requests itself; h11 follows
+    `Transfer-Encoding` and keeps the connection open, so whatever followed
+    the body would be served as a request of its own.
+    """
+    from .exceptions import BadRequest
+
+    error = BadRequest(
+        description="The request has both a Content-Length and a Transfer-Encoding header."
+    )
+    response = error.get_response()
+    response.headers["Connection"] = "close"
+    await response(scope, receive, send)
 
 
 async def handle_lifespan(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:

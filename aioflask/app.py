@@ -37,7 +37,7 @@ from .json.provider import DefaultJSONProvider, JSONProvider
 from .routing import BuildError, Map, Rule
 from .scaffold import Scaffold, _endpoint_from_view_func, _methods_of, setupmethod
 from .sessions import SecureCookieSessionInterface, SessionInterface, SessionMixin
-from .typing import LifespanCallable, RouteCallable, TeardownCallable
+from .typing import ASGIApp, LifespanCallable, RouteCallable, TeardownCallable
 from .wrappers import Request, Response
 
 if TYPE_CHECKING:
@@ -529,7 +529,7 @@ class Flask(Scaffold):
         """The ASGI entry point; it calls `self.asgi_app`, which middleware may replace."""
         await self.asgi_app(scope, receive, send)
 
-    async def asgi_app(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _asgi_app(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The inner ASGI app: handles `http`, `websocket` and `lifespan` scopes.
 
         Wrap it to add ASGI middleware: `app.asgi_app = Middleware(app.asgi_app)`.
@@ -546,6 +546,18 @@ class Flask(Scaffold):
                 f"aioflask cannot handle the ASGI scope type {kind!r}: this app serves "
                 "'http', 'websocket' and 'lifespan' scopes only."
             )
+
+    # At run time `asgi_app` is the method above, so a subclass may still override
+    # it with `async def asgi_app(self, scope, receive, send)` and call
+    # `super().asgi_app(...)`. Type checkers see an attribute holding any ASGI
+    # callable instead, so that `app.asgi_app = Middleware(app.asgi_app)` checks
+    # without `# type: ignore` (assigning to a method is an error for them).
+    if TYPE_CHECKING:
+        #: The inner ASGI app: handles `http`, `websocket` and `lifespan` scopes.
+        #: Wrap it to add ASGI middleware: `app.asgi_app = Middleware(app.asgi_app)`.
+        asgi_app: ASGIApp
+    else:
+        asgi_app = _asgi_app
 
     def run(
         self,

@@ -6,8 +6,8 @@ response is sent, off the event loop).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 from urllib.parse import quote
 
 from markupsafe import escape
@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from .wrappers import Response
 
 T = TypeVar("T")
+_Stream = TypeVar("_Stream", bound="Iterator[Any] | AsyncIterator[Any]")
+_StreamFunction = TypeVar(
+    "_StreamFunction", bound=Callable[..., "Iterator[Any] | AsyncIterator[Any]"]
+)
 _IRI_SAFE = "/%:@&?=+$,;#!~*'()[]"
 
 
@@ -135,8 +139,16 @@ def get_flashed_messages(with_categories: bool = False, category_filter: Any = (
     return list(flashes)
 
 
+@overload
+def stream_with_context(generator_or_function: _Stream) -> _Stream: ...
+@overload
+def stream_with_context(generator_or_function: _StreamFunction) -> _StreamFunction: ...
 def stream_with_context(generator_or_function: Any) -> Any:
-    """Kept for Flask code: aioflask keeps the request context alive while streaming."""
+    """Kept for Flask code: aioflask keeps the request context alive while streaming.
+
+    Takes a generator (or any iterator) and gives it back, or decorates a
+    generator function; either way the type is the one passed in.
+    """
     if callable(generator_or_function) and not isinstance(generator_or_function, Iterator):
 
         def decorator(*args: Any, **kwargs: Any) -> Any:

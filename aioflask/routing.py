@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -37,6 +38,7 @@ _ARG = re.compile(
 _CONSTANTS: dict[str, Any] = {"True": True, "False": False, "None": None}
 # Regexes of a lone default variable: they match any non-empty segment.
 _PLAIN = {"(?P<_0>[^/]+)", "(?P<_0>[^/]{1,})"}
+_WS_MISMATCH = "\0websocket"  # put in `seen` when a rule matched but is of the other kind
 _Op = tuple[str, "BaseConverter | None"]  # literal text, or a variable name and its converter
 
 
@@ -266,7 +268,7 @@ class _Part:
     ) -> None:
         self.names, self.weight, self.final, self.suffixed = names, weight, final, suffixed
         self.key = (pattern, final, suffixed, weight)
-        self.plain = pattern in _PLAIN
+        self.plain = pattern in _PLAIN and not final
         self.match = re.compile(pattern + r"\Z").match
 
 
@@ -363,6 +365,8 @@ class Rule:
         if self.merge_slashes is None:
             self.merge_slashes = map.merge_slashes
         path = _MULTI_SLASH.sub("/", self.rule) if self.merge_slashes else self.rule
+        self._converters, self._to_python, self._build_ops = {}, [], []  # clean after a failure
+        self.arguments = set(self.defaults or ())
         segments: list[list[_Op]] = [[]]
         ops: list[_Op] = [("/", None)]
         final = False  # after a slash-matching variable, slashes no longer split segments
@@ -476,7 +480,9 @@ def _walk(
         for rule in node.rules:
             if rule.methods is not None and method not in rule.methods:
                 seen.update(rule.methods)
-            elif rule.websocket == ws:
+            elif rule.websocket != ws:
+                seen.add(_WS_MISMATCH)
+            else:
                 return rule
         branch = node.static.get("")
         if branch is not None:
@@ -518,13 +524,23 @@ def _walk(
                 continue
             if rule.methods is not None and method not in rule.methods:
                 seen.update(rule.methods)
-            elif rule.websocket == ws:
+            elif rule.websocket != ws:
+                seen.add(_WS_MISMATCH)
+            else:
                 return rule
     return None
 
 
 def _no_match(seen: set[str]) -> Exception:
-    return MethodNotAllowed(valid_methods=sorted(seen)) if seen else NotFound()
+    """Pick the error for a failed match.
+
+    405 when the path takes other methods, else 400 when only rules of the other
+    kind (HTTP or WebSocket) matched, else 404.
+    """
+    methods = seen - {_WS_MISMATCH}
+    if methods:
+        return MethodNotAllowed(valid_methods=sorted(methods))
+    return WebsocketMismatch() if seen else NotFound()
 
 
 class Map:
@@ -551,6 +567,7 @@ class Map:
         self._root = _Node()
         self._static: dict[str, list[Rule]] = {}
         self._dirty = False
+        self._lock = threading.Lock()
         for rule in rules or ():
             self.add(rule)
 
@@ -571,6 +588,11 @@ class Map:
 
     def _rebuild(self) -> None:
         """Rebuild the matching tree and the build order after rules were added."""
+        with self._lock:
+            if self._dirty:
+                self._rebuild_locked()
+
+    def _rebuild_locked(self) -> None:
         root = _Node()
         static: dict[str, list[Rule]] = {}
         for rule in self._rules:
@@ -640,8 +662,6 @@ class Map:
         if found is None:
             if self.merge_slashes and "//" in path:
                 self._redirect_merged(path, method, websocket, seen)
-            if not seen and self._matches_other_kind(path, method, websocket):
-                raise WebsocketMismatch()
             raise _no_match(seen)
         rule = found
         values: dict[str, Any] = {}
@@ -658,17 +678,6 @@ class Map:
                 if target is not None:
                     raise RequestRedirect(target)
         return rule, values
-
-    def _matches_other_kind(self, path: str, method: str, websocket: bool) -> bool:
-        """Tell whether a rule of the other kind (HTTP vs WebSocket) matches `path`.
-
-        Only asked once nothing matched, so matching itself pays nothing for it.
-        """
-        try:
-            segs = path[1:].split("/")
-            return _walk(self._root, segs, 0, method, not websocket, set(), []) is not None
-        except _SlashRequired:
-            return False
 
     def _redirect_merged(self, path: str, method: str, websocket: bool, seen: set[str]) -> None:
         """Redirect to `path` with runs of slashes merged if that matches a rule."""

@@ -90,6 +90,16 @@ class TestResponse(httpx.Response):
     """
 
     __test__ = False  # not a pytest test class
+    headers: TestHeaders
+    # The redirects followed: our transport makes each of them a `TestResponse` too.
+    history: list[TestResponse]  # type: ignore[assignment]  # list[httpx.Response] in httpx
+
+    if TYPE_CHECKING:
+
+        @property
+        def request(self) -> TestRequest: ...
+        @request.setter
+        def request(self, value: httpx.Request) -> None: ...
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -141,6 +151,24 @@ class TestResponse(httpx.Response):
     def location(self) -> str | None:
         value: str | None = self.headers.get("location")
         return value
+
+
+if TYPE_CHECKING:
+    from collections.abc import Generator
+
+    class TestRequest(httpx.Request):
+        """For type checkers: `response.request`, an `httpx.Request` with Flask's `path`."""
+
+        path: str
+
+    class AwaitableResponse(TestResponse):
+        """For type checkers: what the client's request methods return.
+
+        At run time it is a finished `TestResponse` in sync code, and a
+        coroutine to `await` for one when an event loop is running (async tests).
+        """
+
+        def __await__(self) -> Generator[Any, None, TestResponse]: ...
 
 
 class _AppTransport(httpx.ASGITransport):
@@ -286,13 +314,14 @@ class FlaskClient(httpx.AsyncClient):
         response = await super().request(method, url, **kwargs)
         return response  # type: ignore[return-value]
 
-    def open(self, url: str = "/", method: str = "GET", **kwargs: Any) -> Any:
+    def open(self, url: str = "/", method: str = "GET", **kwargs: Any) -> AwaitableResponse:
         """Send a request; a coroutine inside an event loop, a response outside one."""
         kwargs = self._translate(kwargs)
         coro = self._send_flask(method.upper(), url, kwargs)
+        # Both are typed as `AwaitableResponse`: a response that may be awaited.
         if _loop_running():
-            return self._open_async(coro)
-        return self._run_sync(coro)
+            return self._open_async(coro)  # type: ignore[return-value]
+        return self._run_sync(coro)  # type: ignore[return-value]
 
     def _run_sync(self, coro: Coroutine[Any, Any, T]) -> T:
         self._end_kept()
@@ -325,31 +354,32 @@ class FlaskClient(httpx.AsyncClient):
             if self._kept is not None:
                 self._kept[0].reattach()
 
-    def request(self, method: str, url: Any, **kwargs: Any) -> Any:
+    # The request methods override httpx's coroutines with sync-or-async ones.
+    def request(self, method: str, url: Any, **kwargs: Any) -> AwaitableResponse:  # type: ignore[override]
         return self.open(str(url), method=method, **kwargs)
 
-    def get(self, url: Any = "/", **kwargs: Any) -> Any:
+    def get(self, url: Any = "/", **kwargs: Any) -> AwaitableResponse:  # type: ignore[override]
         return self.open(str(url), "GET", **kwargs)
 
-    def post(self, url: Any = "/", **kwargs: Any) -> Any:
+    def post(self, url: Any = "/", **kwargs: Any) -> AwaitableResponse:  # type: ignore[override]
         return self.open(str(url), "POST", **kwargs)
 
-    def put(self, url: Any = "/", **kwargs: Any) -> Any:
+    def put(self, url: Any = "/", **kwargs: Any) -> AwaitableResponse:  # type: ignore[override]
         return self.open(str(url), "PUT", **kwargs)
 
-    def patch(self, url: Any = "/", **kwargs: Any) -> Any:
+    def patch(self, url: Any = "/", **kwargs: Any) -> AwaitableResponse:  # type: ignore[override]
         return self.open(str(url), "PATCH", **kwargs)
 
-    def delete(self, url: Any = "/", **kwargs: Any) -> Any:
+    def delete(self, url: Any = "/", **kwargs: Any) -> AwaitableResponse:  # type: ignore[override]
         return self.open(str(url), "DELETE", **kwargs)
 
-    def head(self, url: Any = "/", **kwargs: Any) -> Any:
+    def head(self, url: Any = "/", **kwargs: Any) -> AwaitableResponse:  # type: ignore[override]
         return self.open(str(url), "HEAD", **kwargs)
 
-    def options(self, url: Any = "/", **kwargs: Any) -> Any:
+    def options(self, url: Any = "/", **kwargs: Any) -> AwaitableResponse:  # type: ignore[override]
         return self.open(str(url), "OPTIONS", **kwargs)
 
-    def trace(self, url: Any = "/", **kwargs: Any) -> Any:
+    def trace(self, url: Any = "/", **kwargs: Any) -> AwaitableResponse:
         return self.open(str(url), "TRACE", **kwargs)
 
     # -- WebSockets ------------------------------------------------------------------------

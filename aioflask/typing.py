@@ -51,3 +51,9 @@ TemplateContextProcessorCallable = Callable[[], dict[str, Any] | Awaitable[dict[
 URLValuePreprocessorCallable = Callable[[str | None, dict[str, Any] | None], None]
 URLDefaultCallable = Callable[[str, dict[str, Any]], None]
 LifespanCallable = Callable[[], None | Awaitable[None]]
+
+#: What `app.asgi_app` holds: any ASGI 3 callable, `await app(scope, receive, send)`.
+#: Its parameters are left as `Any` so that middleware typed with Starlette's
+#: aliases, uvicorn's `TypedDict` scopes or asgiref's all fit, both as what is
+#: wrapped and as what is assigned: `app.asgi_app = Middleware(app.asgi_app)`.
+ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]

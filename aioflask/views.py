@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Collection
 from typing import Any, ClassVar
 
 from .ctx import _is_async_callable
+from .exceptions import MethodNotAllowed
 from .globals import _cv_request
 from .typing import ResponseReturnValue, RouteCallable
 
@@ -122,7 +123,12 @@ class MethodView(View):
     async def dispatch_request(self, **kwargs: Any) -> ResponseReturnValue:
         """Call the handler for the request's method with the URL variables."""
         method = _cv_request.get().request.method
-        handler = getattr(self, method.lower(), None)
+        name = method.lower()
+        if name.startswith("_") or hasattr(MethodView, name):
+            # Never `__init__`, `dispatch_request` or another attribute that is
+            # not a handler, whatever `methods` lists (Starlette GHSA-x746).
+            raise MethodNotAllowed(sorted(self.methods or ()))
+        handler = getattr(self, name, None)
         if handler is None and method == "HEAD":
             handler = getattr(self, "get", None)
         if handler is None:

@@ -600,7 +600,7 @@ async def test_asgi_middleware_wraps_asgi_app(app: Flask) -> None:
     def index() -> str:
         return "inner"
 
-    app.asgi_app = AddHeader(app.asgi_app)  # type: ignore[method-assign]
+    app.asgi_app = AddHeader(app.asgi_app)
     r = await get(app)
     assert r.text == "inner"
     assert r.headers["X-Middleware"] == "yes"

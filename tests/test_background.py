@@ -411,7 +411,7 @@ async def test_async_with_waits_even_when_middleware_hides_the_lifespan() -> Non
             raise RuntimeError("this middleware does not speak lifespan")
         await inner(scope, receive, send)
 
-    app.asgi_app = no_lifespan  # type: ignore[method-assign]
+    app.asgi_app = no_lifespan
 
     async def task() -> None:
         await asyncio.sleep(0.05)

@@ -159,7 +159,7 @@ async def test_await_through_the_proxy_in_a_helper() -> None:
         assert await helper() == {"a": 1}
         assert request.json == {"a": 1}
         assert await request.get_json() == {"a": 1}
-        assert json.loads(await request.data) == {"a": 1}  # type: ignore[misc]
+        assert json.loads(await request.data) == {"a": 1}
 
 
 def test_plain_access_through_the_proxy_from_sync_code() -> None:

@@ -237,7 +237,7 @@ async def test_awaited_accessors_read_the_body_in_a_stream_view() -> None:
 
     @app.post("/data", stream_body=True)
     async def data_view() -> dict[str, Any]:
-        data: bytes = await request.data  # type: ignore[misc]  # awaitable when awaited
+        data: bytes = await request.data  # awaitable when awaited
         return {"data": data.decode(), "form": request.form.to_dict()}
 
     async with app.test_client() as client:

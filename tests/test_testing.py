@@ -575,7 +575,7 @@ async def test_async_client_with_middleware_without_lifespan() -> None:
             raise RuntimeError("http only")
         await inner(scope, receive, send)
 
-    app.asgi_app = http_only  # type: ignore[method-assign]
+    app.asgi_app = http_only
     async with app.test_client() as client:
         assert (await client.get("/")).text == "index"
 

@@ -1210,7 +1210,7 @@ async def test_raw_asgi_app_without_handshake_is_reported() -> None:
         await send({"type": "websocket.send", "text": "raw"})
 
     app = Flask(__name__)
-    app.asgi_app = raw  # type: ignore[method-assign]  # middleware-style replacement
+    app.asgi_app = raw  # middleware-style replacement
     async with app.test_client().websocket_connect("/") as ws:
         assert await ws.receive() == "raw"
         with pytest.raises(WebSocketDisconnect) as info:

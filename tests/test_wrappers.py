@@ -313,7 +313,7 @@ async def test_await_and_plain_body_accessors_in_one_async_view() -> None:
         return {
             "await_get_data": (await request.get_data()).decode(),
             "get_data": request.get_data().decode(),
-            "await_data": (await request.data).decode(),  # type: ignore[misc]
+            "await_data": (await request.data).decode(),
             "data": request.data.decode(),
             "await_get_json": await request.get_json(),
             "get_json": request.get_json(),

@@ -23,7 +23,7 @@ import json as _json
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from io import BytesIO
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import anyio
 from starlette.requests import Request as _StarletteRequest
@@ -41,6 +41,19 @@ from ..exceptions import (
 )
 from ..formparser import multipart_boundary, parse_multipart, parse_urlencoded
 from ..globals import _cv_app
+
+if TYPE_CHECKING:
+    from collections.abc import Generator
+
+    class AwaitableBytes(bytes):
+        """For type checkers: what `request.data` gives, also awaitable (Quart's spelling).
+
+        At run time it is plain `bytes`, or, when the caller awaits it, an
+        awaitable that resolves to them.
+        """
+
+        def __await__(self) -> Generator[Any, None, bytes]: ...
+
 
 T = TypeVar("T")
 
@@ -563,14 +576,15 @@ class BodyRequest(_StarletteRequest):
 
     # -- raw data -------------------------------------------------------------------------
     @property
-    def data(self) -> bytes:
+    def data(self) -> AwaitableBytes:
         """The raw body; empty when it was parsed as form data (as in Flask)."""
         is_form = self.mimetype in _FORM_TYPES
         if "_body" not in self.__dict__:
             pending = self._unread(not is_form, caller_awaits(2))
             if pending is not None:
                 return _then(pending, lambda: self.data)  # type: ignore[return-value]
-        return maybe_awaitable(b"" if is_form else self._body)
+        # Plain bytes, or an awaitable of them when awaited: see `AwaitableBytes`.
+        return maybe_awaitable(b"" if is_form else self._body)  # type: ignore[return-value]
 
     def get_data(
         self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False

@@ -92,7 +92,12 @@ class Request(BodyRequest):
 
     @property
     def path(self) -> str:
-        """The decoded path below `script_root`, e.g. `/user/John Doe`."""
+        """The decoded path below `script_root`, e.g. `/user/John Doe`.
+
+        It always starts with `/`: an odd request target that does not (such
+        as `@evil.com`, which h11 passes through) gets one, as in Werkzeug, so
+        it can never run into the host part of `url` or `base_url`.
+        """
         path = self._path
         if path is not None:
             return path
@@ -100,6 +105,8 @@ class Request(BodyRequest):
         root = self.scope.get("root_path", "")
         if root and (path == root or path.startswith(root + "/")):
             path = path[len(root) :] or "/"
+        if not path.startswith("/"):
+            path = "/" + path
         self._path = path
         return path
 
