@@ -397,7 +397,16 @@ class FileStream:
     def _read(self) -> bytes:
         file = self._file
         if file is None:
+            if self._closed:
+                return b""
             file = self._file = open(cast(str, self._path), "rb")  # closed in close()
+            # `close()` may have run on the loop while this thread was opening the
+            # file (the send was cancelled by a disconnect): it set `_closed` before
+            # looking at `_file`, and this thread set `_file` before looking at
+            # `_closed`, so at least one of the two closes it.
+            if self._closed:
+                file.close()
+                return b""
             if self._offset:
                 file.seek(self._offset)
         elif self._offset:

@@ -727,9 +727,13 @@ def test_debug_run_shows_the_traceback_page_and_reloads(tmp_path: Path) -> None:
     args = [AIOFLASK, "--app", "devapp", "run", "--debug", "--port", str(port)]
     with serving_process(args, tmp_path, port) as server:
         page = httpx.get(server.base_url + "/boom")
-        module.write_text(module.read_text().replace("version one", "version two"))
+        changed = module.read_text().replace("version one", "version two")
+        module.write_text(changed)
         seen = []
-        for _ in range(100):  # the reloader restarts the server: about a second
+        for attempt in range(150):  # the reloader restarts the server: about a second
+            if attempt % 20 == 19:
+                # The file watcher may have started after the first write: write again.
+                module.write_text(changed)
             try:
                 seen.append(httpx.get(server.base_url + "/", timeout=1).text)
             except httpx.TransportError:
