@@ -149,10 +149,13 @@ def _run_coro_blocking(coro: Coroutine[Any, Any, T]) -> T:
     import threading
 
     box: dict[str, Any] = {}
+    # A new thread starts with empty context variables: run the private loop in
+    # a copy of the caller's, so the coroutine sees `current_app`, `g`, `request`.
+    context = contextvars.copy_context()
 
     def target() -> None:
         try:
-            box["value"] = asyncio.run(coro)
+            box["value"] = context.run(asyncio.run, coro)
         except BaseException as exc:  # re-raised in the caller's thread
             box["error"] = exc
 

@@ -578,8 +578,13 @@ class Flask(Scaffold):
             return self._async_cache[f]
         except (KeyError, TypeError):
             result = _is_async_callable(f)
+            cache = self._async_cache
+            if len(cache) >= 1024:
+                # Per-call callables (partials, bound methods of per-request objects)
+                # would otherwise grow it, and keep them alive, forever.
+                cache.clear()
             try:
-                self._async_cache[f] = result
+                cache[f] = result
             except TypeError:  # unhashable callable
                 pass
             return result

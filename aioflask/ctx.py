@@ -177,15 +177,15 @@ class RequestContext:
         """Run a sync callable on this request's worker thread (checked out on first use)."""
         worker = self._worker
         if worker is None:
+            worker = await default_pool.acquire()
             if not self._tokens:
-                # The request has ended (a task it spawned runs on): borrow a
-                # worker for this call only, so none is kept checked out forever.
-                worker = await default_pool.acquire()
+                # The request has ended (a task it spawned runs on), maybe while this
+                # call waited for a worker: borrow one for this call only, so none is
+                # kept checked out forever.
                 try:
                     return await worker.run(func, *args, **kwargs)
                 finally:
                     default_pool.release(worker)
-            worker = await default_pool.acquire()
             if self._worker is not None:  # another task of this request got one meanwhile
                 default_pool.release(worker)
                 worker = self._worker

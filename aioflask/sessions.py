@@ -9,7 +9,6 @@ time a request touches `session`, so requests that never use it pay nothing.
 from __future__ import annotations
 
 import hashlib
-import warnings
 from collections.abc import Iterator, MutableMapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -342,22 +341,5 @@ class SecureCookieSessionInterface(SessionInterface):
             partitioned=partitioned,
             samesite=samesite,
         )
+        # `set_cookie` warns when the cookie is over MAX_COOKIE_SIZE.
         response.vary.add("Cookie")
-        _warn_if_too_large(app, name, val, response)
-
-
-def _warn_if_too_large(app: Flask, name: str, value: str, response: Response) -> None:
-    """Warn, as Werkzeug does, when the cookie exceeds `MAX_COOKIE_SIZE` (0 disables)."""
-    limit = app.config["MAX_COOKIE_SIZE"]
-    if not limit:
-        return
-    header = response.headers.getlist("set-cookie")[-1]
-    if len(header) <= limit:
-        return
-    warnings.warn(
-        f"The {name!r} cookie is too large: the value was {len(value)} bytes and the whole "
-        f"Set-Cookie header {len(header)} bytes, over MAX_COOKIE_SIZE ({limit} bytes). "
-        "Browsers may silently drop it; keep less data in the session, or use a "
-        "server-side session interface.",
-        stacklevel=2,
-    )

@@ -51,6 +51,10 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+_ROOT_PATH = "aioflask.root_path"  # request extension: the ASGI root_path of one request
+# The positional arguments after the path, in the order Flask's client takes them.
+_POSITIONAL = ("base_url", "subdomain", "url_scheme")
+
 
 def _loop_running() -> bool:
     try:
@@ -104,6 +108,17 @@ class TestResponse(httpx.Response):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.headers = TestHeaders(self.headers)
+
+    def close(self) -> None:
+        """Flask's `rv.close()`: the body was already read, so there is nothing left to release."""
+        if not self.is_closed:
+            super().close()
+
+    def __enter__(self) -> TestResponse:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     @property
     def data(self) -> bytes:
@@ -190,9 +205,16 @@ class _AppTransport(httpx.ASGITransport):
         await client.application(scope, receive, send)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        # The base URL's path is the app's mount point (WSGI's SCRIPT_NAME). The
+        # scope is built before httpx's first await, so setting it here is safe.
+        root = request.extensions.get(_ROOT_PATH, "")
+        self.root_path = root
         response = await super().handle_async_request(request)
-        # Flask tests read `response.request.path`; httpx's request has only `url`.
-        setattr(request, "path", request.url.path)  # noqa: B010 - not a declared attribute
+        # Flask tests read `response.request.path` (below the root); httpx's request has `url`.
+        path = request.url.path
+        if root and (path == root or path.startswith(root + "/")):
+            path = path[len(root) :] or "/"
+        setattr(request, "path", path)  # noqa: B010 - not a declared attribute
         return TestResponse(
             response.status_code,
             headers=response.headers,
@@ -261,6 +283,9 @@ class FlaskClient(httpx.AsyncClient):
     __test__ = False
 
     def __init__(self, app: Flask, use_cookies: bool = True, **kwargs: Any) -> None:
+        # Without a base URL of its own, the client addresses requests as Flask's
+        # does: SERVER_NAME, APPLICATION_ROOT and PREFERRED_URL_SCHEME from the config.
+        self._config_base = "base_url" not in kwargs
         kwargs.setdefault("base_url", "http://localhost")
         kwargs.setdefault("follow_redirects", False)
         super().__init__(transport=_AppTransport(self), **kwargs)
@@ -303,19 +328,60 @@ class FlaskClient(httpx.AsyncClient):
             kwargs["headers"] = headers
         if base_url is not None:
             kwargs["_base_url"] = base_url
+        for name in ("subdomain", "url_scheme"):
+            if name in kwargs:
+                kwargs["_" + name] = kwargs.pop(name)
         return kwargs
+
+    def _default_base(self, url: str, kwargs: dict[str, Any]) -> tuple[str | None, str]:
+        """Flask's default base URL for `url` from the config, and `url` reduced to its path."""
+        config = self.application.config
+        scheme = kwargs.pop("_url_scheme", None) or config["PREFERRED_URL_SCHEME"]
+        subdomain = kwargs.pop("_subdomain", None)
+        server_name = config["SERVER_NAME"]
+        root = str(config["APPLICATION_ROOT"]).strip("/")
+        if not (server_name or root or subdomain or scheme != "http") or not self._config_base:
+            return None, url
+        target = httpx.URL(url)
+        host = target.netloc.decode("ascii") or server_name or "localhost"
+        if subdomain:
+            host = f"{subdomain}.{host}"
+        path = target.raw_path.decode("ascii") if target.is_absolute_url else url
+        return f"{target.scheme or scheme}://{host}/{root}", path
 
     async def _send_flask(self, method: str, url: str, kwargs: dict[str, Any]) -> TestResponse:
         base_url = kwargs.pop("_base_url", None)
+        if base_url is None:
+            base_url, url = self._default_base(url, kwargs)
+        else:
+            kwargs.pop("_url_scheme", None)
+            kwargs.pop("_subdomain", None)
         if base_url is not None:
-            url = str(httpx.URL(base_url).join(url.lstrip("/")))
+            base = httpx.URL(base_url)
+            root = base.path.rstrip("/")
+            # Below the base URL's path, as in Flask (httpx's `join` would replace its last part).
+            url = str(base.copy_with(path=root + "/")) + url.lstrip("/")
+            if root:
+                kwargs["extensions"] = {_ROOT_PATH: root}
         if not self.use_cookies:
             self.cookies.clear()
         response = await super().request(method, url, **kwargs)
         return response  # type: ignore[return-value]
 
-    def open(self, url: str = "/", method: str = "GET", **kwargs: Any) -> AwaitableResponse:
-        """Send a request; a coroutine inside an event loop, a response outside one."""
+    def open(
+        self, url: str = "/", *args: Any, method: str = "GET", **kwargs: Any
+    ) -> AwaitableResponse:
+        """Send a request; a coroutine inside an event loop, a response outside one.
+
+        Positional arguments after `url` are Flask's: `base_url`, `subdomain`, `url_scheme`.
+        """
+        if args:
+            if len(args) > len(_POSITIONAL):
+                raise TypeError(f"open() takes at most {len(_POSITIONAL) + 1} positional arguments")
+            for name, value in zip(_POSITIONAL, args, strict=False):
+                if name in kwargs:
+                    raise TypeError(f"open() got multiple values for argument {name!r}")
+                kwargs[name] = value
         kwargs = self._translate(kwargs)
         coro = self._send_flask(method.upper(), url, kwargs)
         # Both are typed as `AwaitableResponse`: a response that may be awaited.
@@ -358,29 +424,29 @@ class FlaskClient(httpx.AsyncClient):
     def request(self, method: str, url: Any, **kwargs: Any) -> AwaitableResponse:  # type: ignore[override]
         return self.open(str(url), method=method, **kwargs)
 
-    def get(self, url: Any = "/", **kwargs: Any) -> AwaitableResponse:  # type: ignore[override]
-        return self.open(str(url), "GET", **kwargs)
+    def get(self, url: Any = "/", *args: Any, **kwargs: Any) -> AwaitableResponse:  # type: ignore[override]
+        return self.open(str(url), *args, method="GET", **kwargs)
 
-    def post(self, url: Any = "/", **kwargs: Any) -> AwaitableResponse:  # type: ignore[override]
-        return self.open(str(url), "POST", **kwargs)
+    def post(self, url: Any = "/", *args: Any, **kwargs: Any) -> AwaitableResponse:  # type: ignore[override]
+        return self.open(str(url), *args, method="POST", **kwargs)
 
-    def put(self, url: Any = "/", **kwargs: Any) -> AwaitableResponse:  # type: ignore[override]
-        return self.open(str(url), "PUT", **kwargs)
+    def put(self, url: Any = "/", *args: Any, **kwargs: Any) -> AwaitableResponse:  # type: ignore[override]
+        return self.open(str(url), *args, method="PUT", **kwargs)
 
-    def patch(self, url: Any = "/", **kwargs: Any) -> AwaitableResponse:  # type: ignore[override]
-        return self.open(str(url), "PATCH", **kwargs)
+    def patch(self, url: Any = "/", *args: Any, **kwargs: Any) -> AwaitableResponse:  # type: ignore[override]
+        return self.open(str(url), *args, method="PATCH", **kwargs)
 
-    def delete(self, url: Any = "/", **kwargs: Any) -> AwaitableResponse:  # type: ignore[override]
-        return self.open(str(url), "DELETE", **kwargs)
+    def delete(self, url: Any = "/", *args: Any, **kwargs: Any) -> AwaitableResponse:  # type: ignore[override]
+        return self.open(str(url), *args, method="DELETE", **kwargs)
 
-    def head(self, url: Any = "/", **kwargs: Any) -> AwaitableResponse:  # type: ignore[override]
-        return self.open(str(url), "HEAD", **kwargs)
+    def head(self, url: Any = "/", *args: Any, **kwargs: Any) -> AwaitableResponse:  # type: ignore[override]
+        return self.open(str(url), *args, method="HEAD", **kwargs)
 
-    def options(self, url: Any = "/", **kwargs: Any) -> AwaitableResponse:  # type: ignore[override]
-        return self.open(str(url), "OPTIONS", **kwargs)
+    def options(self, url: Any = "/", *args: Any, **kwargs: Any) -> AwaitableResponse:  # type: ignore[override]
+        return self.open(str(url), *args, method="OPTIONS", **kwargs)
 
-    def trace(self, url: Any = "/", **kwargs: Any) -> AwaitableResponse:
-        return self.open(str(url), "TRACE", **kwargs)
+    def trace(self, url: Any = "/", *args: Any, **kwargs: Any) -> AwaitableResponse:
+        return self.open(str(url), *args, method="TRACE", **kwargs)
 
     # -- WebSockets ------------------------------------------------------------------------
     def websocket_connect(

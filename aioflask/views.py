@@ -16,6 +16,7 @@ Handlers and `dispatch_request` may be `async def` or plain `def`, as any view.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any, ClassVar
 
@@ -26,6 +27,14 @@ from .typing import ResponseReturnValue, RouteCallable
 
 #: The method names `MethodView` looks for.
 http_method_funcs = frozenset(["get", "post", "head", "options", "delete", "put", "trace", "patch"])
+
+
+def _on_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 async def _call(func: Callable[..., Any], is_async: bool, kwargs: dict[str, Any]) -> Any:
@@ -61,6 +70,11 @@ class View:
             "and define handlers such as 'get' and 'post'."
         )
 
+    def _dispatch_sync(self, kwargs: dict[str, Any]) -> Any:
+        # Called on a worker thread: an async `dispatch_request` gives a coroutine,
+        # which the app awaits on the loop.
+        return self.dispatch_request(**kwargs)
+
     @classmethod
     def as_view(cls, name: str, *class_args: Any, **class_kwargs: Any) -> RouteCallable:
         """A view function for `add_url_rule`, named `name` (the endpoint).
@@ -72,6 +86,7 @@ class View:
         """
         dispatch_is_async = _is_async_callable(cls.dispatch_request)
         view: Callable[..., Any]
+        instance: View | None = None
         if cls.init_every_request:
 
             async def view(**kwargs: Any) -> Any:
@@ -86,6 +101,18 @@ class View:
                 return await _call(instance.dispatch_request, dispatch_is_async, kwargs)
 
         if cls.decorators:
+            async_view = view
+
+            def view(**kwargs: Any) -> Any:
+                # A Flask-style `def` decorator is run on the request's worker thread and
+                # may work on the view's response, so there the view answers synchronously.
+                if _on_loop():
+                    return async_view(**kwargs)
+                self = instance
+                if self is None:
+                    self = final.view_class(*class_args, **class_kwargs)
+                return self._dispatch_sync(kwargs)
+
             # Decorators that read the name (or use functools.wraps) see the endpoint.
             view.__name__ = name
             view.__module__ = cls.__module__
@@ -122,6 +149,15 @@ class MethodView(View):
 
     async def dispatch_request(self, **kwargs: Any) -> ResponseReturnValue:
         """Call the handler for the request's method with the URL variables."""
+        handler = self._handler()
+        return await _call(handler, _is_async_callable(handler), kwargs)  # type: ignore[no-any-return]
+
+    def _dispatch_sync(self, kwargs: dict[str, Any]) -> Any:
+        if type(self).dispatch_request is not MethodView.dispatch_request:
+            return self.dispatch_request(**kwargs)  # overridden: sync, or a coroutine
+        return self._handler()(**kwargs)  # an async handler gives a coroutine
+
+    def _handler(self) -> Callable[..., Any]:
         method = _cv_request.get().request.method
         name = method.lower()
         if name.startswith("_") or hasattr(MethodView, name):
@@ -136,7 +172,7 @@ class MethodView(View):
                 f"{type(self).__name__} accepts {method} (it is in 'methods') but has no "
                 f"{method.lower()!r} handler. Define one, or remove {method} from 'methods'."
             )
-        return await _call(handler, _is_async_callable(handler), kwargs)  # type: ignore[no-any-return]
+        return handler  # type: ignore[no-any-return]
 
 
 __all__ = ["MethodView", "View", "http_method_funcs"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json as _json
+import warnings
 from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -127,6 +128,25 @@ class _HeaderSet:
         if item.lower() not in (i.lower() for i in items):
             items.append(item)
             self._headers[self._name] = ", ".join(items)
+
+    def update(self, items: Iterable[str]) -> None:
+        """Add each of `items` that is not there yet."""
+        for item in items:
+            self.add(item)
+
+    def discard(self, item: str) -> None:
+        """Remove `item` if present (case-insensitive); the header goes when it is empty."""
+        items = [i for i in self._items() if i.lower() != item.lower()]
+        if items:
+            self._headers[self._name] = ", ".join(items)
+        elif self._name in self._headers:
+            del self._headers[self._name]
+
+    def remove(self, item: str) -> None:
+        """Remove `item`; `KeyError` when it is not there."""
+        if item not in self:
+            raise KeyError(item)
+        self.discard(item)
 
     def __contains__(self, item: object) -> bool:
         return isinstance(item, str) and item.lower() in (i.lower() for i in self._items())
@@ -385,13 +405,33 @@ class Response(_StarletteResponse):
         samesite: str | None = None,
         partitioned: bool = False,
     ) -> None:
-        """Add a `Set-Cookie` header (Flask's signature: `samesite` defaults to None)."""
-        self.headers.append(
-            "Set-Cookie",
-            dump_cookie(
-                key, value, max_age, expires, path, domain, secure, httponly, samesite, partitioned
-            ),
+        """Add a `Set-Cookie` header (Flask's signature: `samesite` defaults to None).
+
+        Warns when the header is longer than `max_cookie_size`, as Werkzeug does.
+        """
+        header = dump_cookie(
+            key, value, max_age, expires, path, domain, secure, httponly, samesite, partitioned
         )
+        self.headers.append("Set-Cookie", header)
+        limit = self.max_cookie_size
+        if limit and len(header) > limit:
+            warnings.warn(
+                f"The {key!r} cookie is too large: the value was {len(value)} bytes and the "
+                f"whole Set-Cookie header {len(header)} bytes, over MAX_COOKIE_SIZE ({limit} "
+                "bytes). Browsers may silently drop it; store less in the cookie (for the "
+                "session, use a server-side session interface).",
+                stacklevel=2,
+            )
+
+    @property
+    def max_cookie_size(self) -> int:
+        """`MAX_COOKIE_SIZE` of the current app; Werkzeug's 4093 outside an app context."""
+        from ..globals import _cv_app
+
+        ctx = _cv_app.get(None)
+        if ctx is None:
+            return 4093
+        return int(ctx.app.config["MAX_COOKIE_SIZE"])
 
     def delete_cookie(
         self,
@@ -435,11 +475,22 @@ class Response(_StarletteResponse):
             return
         # A streamed body has a Content-Length only when one was set explicitly
         # (`send_file` does); it is sent as given, as Werkzeug does.
-        await send(
-            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
-        )
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": self.status_code,
+                    "headers": self.raw_headers,
+                }
+            )
+            if head:
+                await send({"type": "http.response.body", "body": b""})
+        except BaseException:
+            # The client left, or the server refused a header: nothing will read
+            # the body, so close it now (its `finally` blocks run).
+            await close_iterable(self._stream)
+            raise
         if head:
-            await send({"type": "http.response.body", "body": b""})
             await close_iterable(self._stream)
             return
         # Chunks go out as produced; a client disconnect closes the iterable
@@ -452,10 +503,12 @@ class Response(_StarletteResponse):
         # as Werkzeug does.
         dropped = _NOT_MODIFIED_DROPS if status == 304 else (b"content-length",)
         raw = [(k, v) for k, v in self.raw_headers if k not in dropped]
-        await send({"type": "http.response.start", "status": status, "headers": raw})
-        await send({"type": "http.response.body", "body": b""})
-        if self._stream is not None:
-            await close_iterable(self._stream)
+        try:
+            await send({"type": "http.response.start", "status": status, "headers": raw})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            if self._stream is not None:
+                await close_iterable(self._stream)
 
 
 _CONTENT_TYPES: dict[tuple[type[Response], str, str], bytes] = {}
