@@ -1,4 +1,4 @@
-"""Every view of `examples/hello.py` and `examples/quickstart.py`, through the test client."""
+"""Every view of `examples/hello.py` and `examples/quickstart/basics.py`, through the test client."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from aioflask import Flask
 from examples.hello import app as hello_app
-from examples.quickstart import app as quickstart_app
+from examples.quickstart.basics import app as quickstart_app
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ def test_hello_with_the_sync_client(hello: Flask) -> None:
     assert rv.json["count"] == 3
 
 
-# -- examples/quickstart.py ------------------------------------------------------------------
+# -- examples/quickstart/basics.py ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Every page of `examples/quickstart_app/`, through the test client."""
+"""Every page of `examples/quickstart/`, through the test client."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from aioflask import Flask
-from examples.quickstart_app.app import app as quickstart_app
+from examples.quickstart.app import app as quickstart_app
 
 
 @pytest.fixture

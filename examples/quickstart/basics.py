@@ -4,7 +4,7 @@ Each section of the quickstart becomes one or two views here: routing,
 variable rules, unique URLs, `url_for`, HTTP methods, the request object,
 `make_response`, redirects and errors, and JSON APIs. Serve it with
 
-    uvicorn examples.quickstart:app --port 5000
+    uvicorn examples.quickstart.basics:app --port 5000
 
 Templates, sessions and file uploads are left for later.
 """

@@ -1,6 +1,6 @@
 """Templates, sessions, message flashing, file uploads and static files, as in Flask's quickstart.
 
-    uvicorn examples.quickstart_app.app:app --port 5000
+    uvicorn examples.quickstart.app:app --port 5000
 
 Every view is a plain `def`, as in Flask: aioflask runs each on the
 request's worker thread, so rendering a template never holds up the event
