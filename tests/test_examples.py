@@ -1,4 +1,4 @@
-"""Every view of `examples/hello.py` and `examples/quickstart/basics.py`, through the test client."""
+"""Every view of `examples/hello.py` and `examples/quickstart/basics.py` (test client)."""
 
 from __future__ import annotations
 
@@ -99,7 +99,7 @@ def test_hello_with_the_sync_client(hello: Flask) -> None:
     assert rv.json["count"] == 3
 
 
-# -- examples/quickstart/basics.py ------------------------------------------------------------------
+# -- examples/quickstart/basics.py ---------------------------------------------------------
 
 
 @pytest.mark.parametrize(
