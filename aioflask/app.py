@@ -160,6 +160,12 @@ class Flask(Scaffold):
         instance_relative_config: bool = False,
         root_path: str | None = None,
     ) -> None:
+        if host_matching or static_host is not None:
+            raise NotImplementedError(
+                "aioflask's router does not match on the Host header yet: create the app "
+                "without 'host_matching' and 'static_host' (or route by host in an ASGI "
+                "middleware in front of 'app.asgi_app')."
+            )
         super().__init__(
             import_name,
             static_folder=static_folder,

@@ -59,3 +59,10 @@ def test_host_is_trusted_rules() -> None:
     assert not host_is_trusted("notlocalhost", ["localhost"])
     assert host_is_trusted("deep.sub.example.com", [".example.com"])
     assert not host_is_trusted("a b", ["a b"])
+
+
+def test_host_matching_is_refused_with_a_clear_error() -> None:
+    with pytest.raises(NotImplementedError, match="host_matching"):
+        Flask(__name__, host_matching=True, static_host="static.example.com")
+    with pytest.raises(NotImplementedError, match="static_host"):
+        Flask(__name__, static_host="static.example.com")
