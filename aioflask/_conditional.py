@@ -66,13 +66,18 @@ def evaluate_conditions(
 def _matches(header: str, etag: str | None, weak: bool) -> bool:
     """Whether an `If-Match`/`If-None-Match` list contains `etag` (`*` always does).
 
-    `etag` is always a strong tag here. With `weak=False` (If-Match) a weak
-    tag in the list never matches, as the strong comparison requires.
+    With `weak=False` (If-Match) a weak tag, in the list or as `etag`
+    (`W/"..."`, from `Response.make_conditional`), never matches, as the
+    strong comparison requires.
     """
     if header.strip() == "*":
         return True
     if etag is None:
         return False
+    if etag.startswith("W/"):
+        if not weak:
+            return False
+        etag = etag[2:]
     for match in _ENTITY_TAG.finditer(header):
         is_weak, quoted, bare = match.groups()
         if is_weak and not weak:

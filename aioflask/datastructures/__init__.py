@@ -9,6 +9,9 @@
 - `FileStorage` wraps an uploaded file.
 - `Accept` and its subclasses parse `Accept*` headers; `Authorization` and
   `UserAgent` parse their request headers.
+- `RequestCacheControl`, `ResponseCacheControl`, `ETags`, `IfRange`, `Range`
+  and `HeaderSet` are the parsed caching and conditional headers (see
+  `Request.cache_control`, `Response.cache_control`, `Request.if_none_match`).
 
 A missing key raises `BadRequestKeyError`, a `KeyError` that also is a 400
 `BadRequest`, so `request.form["name"]` for an absent field answers 400.
@@ -23,6 +26,12 @@ from ._accept import MIMEAccept as MIMEAccept
 from ._accept import parse_accept_header as parse_accept_header
 from ._auth import Authorization as Authorization
 from ._auth import UserAgent as UserAgent
+from ._cache import ETags as ETags
+from ._cache import HeaderSet as HeaderSet
+from ._cache import IfRange as IfRange
+from ._cache import Range as Range
+from ._cache import RequestCacheControl as RequestCacheControl
+from ._cache import ResponseCacheControl as ResponseCacheControl
 from ._files import FileStorage as FileStorage
 from ._headers import Headers as Headers
 from ._headers import RequestHeaders as RequestHeaders
@@ -39,13 +48,19 @@ __all__ = [
     "Authorization",
     "CharsetAccept",
     "CombinedMultiDict",
+    "ETags",
     "FileStorage",
+    "HeaderSet",
     "Headers",
+    "IfRange",
     "ImmutableMultiDict",
     "LanguageAccept",
     "MIMEAccept",
     "MultiDict",
+    "Range",
+    "RequestCacheControl",
     "RequestHeaders",
+    "ResponseCacheControl",
     "UserAgent",
     "dump_options_header",
     "parse_accept_header",

@@ -26,6 +26,7 @@ from ..datastructures import (
     RequestHeaders,
     UserAgent,
 )
+from ._accessors import RequestHeaderAccessors
 from ._body import BodyRequest
 from ._body import _split_mimetype as _split_mimetype  # used by response.py
 
@@ -51,7 +52,7 @@ def _cookie_unquote(value: str) -> str:
     return raw.decode("utf-8", "replace")
 
 
-class Request(BodyRequest):
+class Request(RequestHeaderAccessors, BodyRequest):
     """The request object: Starlette's `Request` with Flask's attributes.
 
     Routing sets `url_rule`, `view_args` and `endpoint`. Limits for the body

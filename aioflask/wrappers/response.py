@@ -18,6 +18,7 @@ from ..datastructures import (
     Headers,
 )
 from ..datastructures._headers import _encode_value
+from ._accessors import ResponseHeaderAccessors
 from ._stream import close_iterable, send_stream
 from .request import _split_mimetype
 
@@ -161,7 +162,7 @@ class _HeaderSet:
         return ", ".join(self._items())
 
 
-class Response(_StarletteResponse):
+class Response(ResponseHeaderAccessors, _StarletteResponse):
     """The response object: Starlette's `Response` with Flask's surface.
 
     `Response(body, status=200, headers=None, mimetype=None, content_type=None)`.
@@ -169,7 +170,8 @@ class Response(_StarletteResponse):
     streamed). The default mimetype is `text/html`; text types get
     `; charset=utf-8`. Headers stay mutable after creation
     (`resp.headers["X-Something"] = "A value"`); a value with CR or LF raises
-    `ValueError`.
+    `ValueError`. Typed header attributes (`cache_control`, `expires`,
+    `set_etag`, `make_conditional`, ...) come from `ResponseHeaderAccessors`.
     """
 
     default_mimetype: str | None = "text/html"
@@ -458,6 +460,9 @@ class Response(_StarletteResponse):
 
     # -- sending -------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._on_close is not None:  # `call_on_close` functions run after sending
+            await self._send_then_close(lambda: self(scope, receive, send))
+            return
         status = self.status_code
         if status < 200 or status == 204 or status == 304:
             await self._send_bodiless(status, send)
