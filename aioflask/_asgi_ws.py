@@ -52,7 +52,9 @@ async def handle_websocket(app: Flask, scope: Scope, receive: Receive, send: Sen
 def _match(app: Flask, ws: Websocket) -> None:
     request = ws.request
     try:
-        request.url_rule, request.view_args = app.url_map.match(request.path, "GET", websocket=True)
+        request.url_rule, request.view_args = app.url_map.match(
+            request.path, "GET", websocket=True, subdomain=app._request_subdomain(request)
+        )
     except RequestRedirect as e:
         qs = request.query_string.decode("latin-1")
         url = f"{ws.scheme}://{request.host}{request.script_root}{e.new_url}"

@@ -98,7 +98,7 @@ def make_default_options_response(self: Flask, ctx: RequestContext | None = None
     """The automatic answer to OPTIONS: an empty 200 with an `Allow` header."""
     if ctx is None:
         ctx = _cv_request.get()
-    methods = self.url_map.allowed_methods(ctx.request.path)
+    methods = self.url_map.allowed_methods(ctx.request.path, self._request_subdomain(ctx.request))
     rv = self.response_class()
     rv.headers["Allow"] = ", ".join(methods)
     return rv

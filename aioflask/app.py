@@ -28,6 +28,7 @@ from .exceptions import (
 from .globals import _cv_request
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .routing import BuildError, Map, Rule
+from .routing.hosts import normalize_host, subdomain_of
 from .scaffold import Scaffold, _endpoint_from_view_func, _methods_of, setupmethod
 from .sessions import SecureCookieSessionInterface, SessionInterface, SessionMixin
 from .typing import ASGIApp, LifespanCallable, RouteCallable, TeardownCallable
@@ -656,7 +657,14 @@ class Flask(Scaffold):
     def match_request(self, request: Request) -> None:
         """Match the URL; a routing error is stored on the request and raised in dispatch."""
         try:
-            request.url_rule, request.view_args = self.url_map.match(request.path, request.method)
+            if self.subdomain_matching:
+                request.url_rule, request.view_args = self.url_map.match(
+                    request.path, request.method, subdomain=self._request_subdomain(request)
+                )
+            else:
+                request.url_rule, request.view_args = self.url_map.match(
+                    request.path, request.method
+                )
         except RequestRedirect as e:
             qs = request.query_string.decode("latin-1")
             url = f"{request.scheme}://{request.host}{quote(request.script_root)}{quote(e.new_url)}"
@@ -668,6 +676,20 @@ class Flask(Scaffold):
             request.routing_exception = SecurityError(
                 description="The request's Host header is not one this server accepts."
             )
+
+    def _request_subdomain(self, request: Request) -> str | None:
+        """The subdomain `request` is routed on; None means `url_map.default_subdomain`.
+
+        As in Flask, only with `subdomain_matching` on is it read from the
+        host (relative to `SERVER_NAME`, so "" when that is unset); otherwise
+        every host is served by the rules of the default subdomain.
+        """
+        if not self.subdomain_matching:
+            return None
+        server_name = self.config["SERVER_NAME"]
+        if not server_name:
+            return ""
+        return subdomain_of(request.host, server_name, request.scheme)
 
     def url_for(
         self,
@@ -689,12 +711,15 @@ class Flask(Scaffold):
             if _external is None:
                 _external = _scheme is not None
             script_root = request.script_root
-            host = request.host
             scheme = request.scheme
+            # As in Flask, a configured SERVER_NAME is the base of absolute URLs.
+            host: str | None = normalize_host(self.config["SERVER_NAME"] or request.host, scheme)
+            current = self._request_subdomain(request)
         else:
             if _external is None:
                 _external = True
             host = self.config["SERVER_NAME"]
+            current = None
             if host is None and _external:
                 raise RuntimeError(
                     "Unable to build URLs outside an active request without 'SERVER_NAME' "
@@ -711,6 +736,16 @@ class Flask(Scaffold):
         except BuildError as error:
             values.update(_anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external)
             return self.handle_url_build_error(error, endpoint, values)
+        domain = rule._build_subdomain(values)
+        if domain != (self.url_map.default_subdomain if current is None else current):
+            _external = True  # a rule on another subdomain needs the host in its URL
+            if host is None:
+                raise RuntimeError(
+                    f"Unable to build the URL of {endpoint!r} (subdomain {domain!r}) outside "
+                    "an active request without 'SERVER_NAME' configured."
+                )
+        if domain and host is not None:
+            host = f"{domain}.{host}"
         url = quote(script_root) + path
         if rule.websocket:
             # As in Werkzeug, a WebSocket URL is always absolute, with ws:// or wss://.

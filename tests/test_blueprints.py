@@ -1010,7 +1010,6 @@ def test_blueprint_without_commands_adds_no_group() -> None:
     assert "quiet" not in app.cli.commands
 
 
-@pytest.mark.xfail(raises=TypeError, strict=True, reason="the router does not match subdomains yet")
 async def test_blueprint_subdomain_routes() -> None:
     app = Flask(__name__, static_folder=None, subdomain_matching=True)
     app.config["SERVER_NAME"] = "example.com"

@@ -8,6 +8,8 @@ The matcher is our own. Rules form a tree keyed by path segment: a request walks
 the literal segments with dict lookups and tries only the variable parts hanging
 off the nodes it reaches, so ten routes or a thousand cost about the same. Rules
 without variables are also kept in a flat dict keyed by path for one-lookup hits.
+A rule's subdomain is the tree's first level; requests on the default subdomain
+(the only one unless the app turns on `subdomain_matching`) start below it.
 """
 
 from __future__ import annotations
@@ -143,7 +145,9 @@ class Rule:
     `methods` limits the HTTP methods (upper-cased; `HEAD` joins `GET`),
     `defaults` gives values for variables the pattern lacks, `strict_slashes`
     and `merge_slashes` override the map's settings, and `websocket` rules only
-    match WebSocket requests. `Map.add` parses the rule and sets `map`.
+    match WebSocket requests. `subdomain` (default: the map's
+    `default_subdomain`) is a literal such as `api` or a pattern with variables
+    such as `<user>`; see `Map.match`. `Map.add` parses the rule and sets `map`.
     """
 
     def __init__(
@@ -156,6 +160,7 @@ class Rule:
         strict_slashes: bool | None = None,
         merge_slashes: bool | None = None,
         websocket: bool = False,
+        subdomain: str | None = None,
     ) -> None:
         if not string.startswith("/"):
             raise ValueError(f"URL rule {string!r} must start with a slash, e.g. '/{string}'.")
@@ -175,6 +180,7 @@ class Rule:
         self.strict_slashes = strict_slashes
         self.merge_slashes = merge_slashes
         self.websocket = websocket
+        self.subdomain = subdomain
         self.provide_automatic_options = False
         self.map: Map | None = None
         self._converters: dict[str, BaseConverter] = {}
@@ -183,6 +189,8 @@ class Rule:
         self._build_ops: list[_Op] = []
         self._static_path: str | None = None
         self._providers: tuple[Rule, ...] = ()
+        self._sub_part: str | _Part = ""  # the subdomain as the first level of the tree
+        self._sub_ops: list[_Op] = []  # how to build the subdomain, when it has variables
 
     def _bind(self, map: Map) -> None:
         """Take the map's settings and parse the pattern with `map.converters`."""
@@ -190,9 +198,12 @@ class Rule:
             self.strict_slashes = map.strict_slashes
         if self.merge_slashes is None:
             self.merge_slashes = map.merge_slashes
+        if self.subdomain is None:
+            self.subdomain = map.default_subdomain
         path = _MULTI_SLASH.sub("/", self.rule) if self.merge_slashes else self.rule
         self._converters, self._to_python, self._build_ops = {}, [], []  # clean after a failure
         self.arguments = set(self.defaults or ())
+        self._parse_subdomain(map, self.subdomain)
         segments: list[list[_Op]] = [[]]
         ops: list[_Op] = [("/", None)]
         final = False  # after a slash-matching variable, slashes no longer split segments
@@ -213,19 +224,10 @@ class Rule:
                 else:
                     segments[-1].append((piece, None))
                 continue
-            if name in self._converters:
-                raise ValueError(f"URL rule {self.rule!r} uses {name!r} twice; rename one.")
-            conv = self._make_converter(map, m["conv"] or "default", m["args"])
-            self._converters[name] = conv
-            to_python = None if type(conv).to_python is BaseConverter.to_python else conv.to_python
-            self._to_python.append((name, to_python))
-            self.arguments.add(name)
+            conv, op = self._add_variable(map, m)
             final = final or not conv.part_isolating
             segments[-1].append((name, conv))
-            if self.defaults is not None and name in self.defaults:
-                ops.append((conv.to_url(self.defaults[name]), None))
-            else:
-                ops.append((name, conv))
+            ops.append(op)
         last = segments[-1]
         suffixed = final and bool(last) and last[-1] == ("/", None)
         if suffixed:
@@ -243,6 +245,60 @@ class Rule:
         if not self._converters and not path.startswith("//"):  # requests lose leading "//"
             self._static_path = "/" + "/".join(p for p in self._parts if isinstance(p, str))
         self.map = map
+
+    def _add_variable(self, map: Map, m: re.Match[str]) -> tuple[BaseConverter, _Op]:
+        """Make the converter of the variable token `m`; return it and its build step."""
+        name = m["var"]
+        if name in self._converters:
+            raise ValueError(f"URL rule {self.rule!r} uses {name!r} twice; rename one.")
+        conv = self._make_converter(map, m["conv"] or "default", m["args"])
+        self._converters[name] = conv
+        to_python = None if type(conv).to_python is BaseConverter.to_python else conv.to_python
+        self._to_python.append((name, to_python))
+        self.arguments.add(name)
+        if self.defaults is not None and name in self.defaults:
+            return conv, (conv.to_url(self.defaults[name]), None)
+        return conv, (name, conv)
+
+    def _parse_subdomain(self, map: Map, text: str) -> None:
+        """Parse the subdomain pattern; its variables come before the path's."""
+        segment: list[_Op] = []
+        self._sub_ops = []
+        pos = 0
+        while pos < len(text):
+            m = _TOKEN.match(text, pos)
+            if m is None or m["slash"]:
+                raise ValueError(
+                    f"Malformed subdomain {text!r} of URL rule {self.rule!r}; write it like"
+                    " 'api', '<user>' or '<user>.api', without slashes."
+                )
+            pos = m.end()
+            if m["var"] is None:
+                segment.append((m["static"], None))
+                self._sub_ops.append((quote(m["static"], safe=_PATH_SAFE), None))
+                continue
+            conv, op = self._add_variable(map, m)
+            if not conv.part_isolating:
+                raise ValueError(
+                    f"The subdomain {text!r} of URL rule {self.rule!r} uses a converter"
+                    " that matches slashes; use one that matches a single part."
+                )
+            segment.append((m["var"], conv))
+            self._sub_ops.append(op)
+        self._sub_part = _make_part(segment)
+        if isinstance(self._sub_part, str):
+            self._sub_ops = []
+
+    def _build_subdomain(self, values: Mapping[str, Any]) -> str | None:
+        """Return the subdomain for `values` (which fit the rule), or None if refused."""
+        if isinstance(self._sub_part, str):
+            return self._sub_part
+        try:
+            return "".join(
+                text if conv is None else conv.to_url(values[text]) for text, conv in self._sub_ops
+            )
+        except ValidationError:
+            return None
 
     def _make_converter(self, map: Map, name: str, args: str | None) -> BaseConverter:
         if name not in map.converters:
@@ -375,6 +431,8 @@ class Map:
     `strict_slashes` and `merge_slashes` are the defaults for rules that leave
     them unset. `converters` extends or overrides `DEFAULT_CONVERTERS`; more can
     be put in the `converters` dict later, before adding rules that use them.
+    `default_subdomain` is the subdomain of rules that give none, and the one
+    `match` assumes when it is not told the request's.
     """
 
     def __init__(
@@ -384,14 +442,18 @@ class Map:
         strict_slashes: bool = True,
         merge_slashes: bool = True,
         converters: Mapping[str, type[BaseConverter]] | None = None,
+        default_subdomain: str = "",
     ) -> None:
         self.strict_slashes = strict_slashes
+        self.default_subdomain = default_subdomain
         self.merge_slashes = merge_slashes
         self.converters = dict(DEFAULT_CONVERTERS, **(converters or {}))
         self._rules: list[Rule] = []
         self._by_endpoint: dict[str | None, list[Rule]] = {}
-        self._root = _Node()
-        self._static: dict[str, list[Rule]] = {}
+        self._top = _Node()  # subdomains, then path segments
+        self._root = _Node()  # the default subdomain's subtree of `_top`
+        self._sub_patterns = False  # whether any rule has variables in its subdomain
+        self._static: dict[str, list[Rule]] = {}  # of the default subdomain
         self._dirty = False
         self._lock = threading.Lock()
         for rule in rules or ():
@@ -419,11 +481,12 @@ class Map:
                 self._rebuild_locked()
 
     def _rebuild_locked(self) -> None:
-        root = _Node()
+        top = _Node()
+        root = top.static.setdefault(self.default_subdomain, _Node())
         static: dict[str, list[Rule]] = {}
         for rule in self._rules:
-            node = root
-            for part in rule._parts:
+            node = top
+            for part in (rule._sub_part, *rule._parts):
                 if isinstance(part, str):
                     node = node.static.setdefault(part, _Node())
                     continue
@@ -435,9 +498,9 @@ class Map:
                     node.dynamic.append((part, _Node()))
                     node = node.dynamic[-1][1]
             node.rules.append(rule)
-            if rule._static_path is not None:
+            if rule._static_path is not None and rule._sub_part == self.default_subdomain:
                 static.setdefault(rule._static_path, []).append(rule)
-        stack = [root]
+        stack = [top]
         while stack:
             node = stack.pop()
             node.dynamic.sort(key=lambda item: item[0].weight)  # stable: ties keep add order
@@ -447,9 +510,14 @@ class Map:
             rules.sort(key=lambda r: (-len(r.arguments), -len(r.defaults or ())))
             for index, rule in enumerate(rules):
                 rule._providers = tuple(
-                    r for r in rules[:index] if r.defaults and r.arguments == rule.arguments
+                    r
+                    for r in rules[:index]
+                    if r.defaults
+                    and r.arguments == rule.arguments
+                    and r.subdomain == rule.subdomain
                 )
-        self._root, self._static, self._dirty = root, static, False
+        self._top, self._root, self._static = top, root, static
+        self._sub_patterns, self._dirty = bool(top.dynamic), False
 
     def iter_rules(self, endpoint: str | None = None) -> Iterator[Rule]:
         """Iterate over all rules, or over those of `endpoint`, in build order."""
@@ -459,35 +527,48 @@ class Map:
             return iter(list(self._by_endpoint.get(endpoint, ())))
         return iter([rule for rules in self._by_endpoint.values() for rule in rules])
 
-    def match(self, path: str, method: str, websocket: bool = False) -> tuple[Rule, dict[str, Any]]:
+    def match(
+        self, path: str, method: str, websocket: bool = False, subdomain: str | None = None
+    ) -> tuple[Rule, dict[str, Any]]:
         """Find the rule for the decoded request `path` and upper-case `method`.
 
-        Returns the rule and its converted values with the rule's defaults
-        merged in. Raises `NotFound`; `MethodNotAllowed` listing the methods the
-        path accepts; or `RequestRedirect` whose `new_url` is the quoted path to
-        go to (slash added, slashes merged, or the canonical URL of a rule with
-        defaults), to which the caller adds the root path and query string.
+        `subdomain` is the request's subdomain (None: `default_subdomain`);
+        only rules whose subdomain matches it are candidates, and the values
+        of subdomain variables join the path's. Returns the rule and its
+        converted values with the rule's defaults merged in. Raises `NotFound`;
+        `MethodNotAllowed` listing the methods the path accepts; or
+        `RequestRedirect` whose `new_url` is the quoted path to go to (slash
+        added, slashes merged, or the canonical URL of a rule with defaults),
+        to which the caller adds the scheme, host, root path and query string.
         """
         if self._dirty:
             self._rebuild()
-        candidates = self._static.get(path)
-        if candidates is not None:
-            for rule in candidates:
-                if rule.websocket == websocket and (rule.methods is None or method in rule.methods):
-                    if rule._providers:
-                        break
-                    return rule, (dict(rule.defaults) if rule.defaults else {})
+        if subdomain is None or subdomain == self.default_subdomain:
+            candidates = self._static.get(path)
+            if candidates is not None:
+                for rule in candidates:
+                    if rule.websocket == websocket and (
+                        rule.methods is None or method in rule.methods
+                    ):
+                        if rule._providers:
+                            break
+                        return rule, (dict(rule.defaults) if rule.defaults else {})
+            # Without subdomain patterns only the default subdomain's subtree can match.
+            subdomain = self.default_subdomain if self._sub_patterns else None
         if path[:1] != "/" or path[1:2] == "/":
             path = "/" + path.lstrip("/")
         seen: set[str] = set()
         raw: list[str] = []
         try:
-            found = _walk(self._root, path[1:].split("/"), 0, method, websocket, seen, raw)
+            if subdomain is None:  # inlined `_walk_from`: this is every request's path
+                found = _walk(self._root, path[1:].split("/"), 0, method, websocket, seen, raw)
+            else:
+                found = self._walk_from(subdomain, path, method, websocket, seen, raw)
         except _SlashRequired:
             raise RequestRedirect(quote(path + "/", safe=_PATH_SAFE)) from None
         if found is None:
             if self.merge_slashes and "//" in path:
-                self._redirect_merged(path, method, websocket, seen)
+                self._redirect_merged(subdomain, path, method, websocket, seen)
             raise _no_match(seen)
         rule = found
         values: dict[str, Any] = {}
@@ -505,20 +586,30 @@ class Map:
                     raise RequestRedirect(target)
         return rule, values
 
-    def _redirect_merged(self, path: str, method: str, websocket: bool, seen: set[str]) -> None:
+    def _walk_from(
+        self, sub: str | None, path: str, method: str, ws: bool, seen: set[str], out: list[str]
+    ) -> Rule | None:
+        """`_walk` for `path` on subdomain `sub`; None walks the default subdomain's subtree."""
+        if sub is None:
+            return _walk(self._root, path[1:].split("/"), 0, method, ws, seen, out)
+        return _walk(self._top, [sub, *path[1:].split("/")], 0, method, ws, seen, out)
+
+    def _redirect_merged(
+        self, sub: str | None, path: str, method: str, websocket: bool, seen: set[str]
+    ) -> None:
         """Redirect to `path` with runs of slashes merged if that matches a rule."""
         merged = _MULTI_SLASH.sub("/", path)
         try:
-            rule = _walk(self._root, merged[1:].split("/"), 0, method, websocket, seen, [])
+            rule = self._walk_from(sub, merged, method, websocket, seen, [])
         except _SlashRequired:
             raise RequestRedirect(quote(merged + "/", safe=_PATH_SAFE)) from None
         if rule is not None and rule.merge_slashes:
             raise RequestRedirect(quote(merged, safe=_PATH_SAFE))
 
-    def allowed_methods(self, path: str) -> list[str]:
-        """Return the sorted methods accepted by the rules matching `path`."""
+    def allowed_methods(self, path: str, subdomain: str | None = None) -> list[str]:
+        """Return the sorted methods accepted by the rules matching `path` (on `subdomain`)."""
         try:
-            self.match(path, "--")
+            self.match(path, "--", subdomain=subdomain)
         except MethodNotAllowed as exc:
             return list(exc.valid_methods or ())
         except (NotFound, RequestRedirect, WebsocketMismatch):
@@ -558,7 +649,9 @@ class Map:
             for rule in rules:
                 if rule._suitable_for(given, wanted):
                     built = rule._build(given, append_unknown)
-                    if built is not None:
+                    if built is not None and (
+                        not rule._sub_ops or rule._build_subdomain(given) is not None
+                    ):
                         return built, rule
         raise BuildError(endpoint, given, method, self)
 
