@@ -571,7 +571,12 @@ class BodyRequest(_StarletteRequest):
             raise self._aio_form_error
         files = self._aio_files
         if files is None:
-            files = self._aio_files = ImmutableMultiDict()
+            if self.mimetype != "multipart/form-data" and _debug_mode():
+                from ..debughelpers import DebugFilesDict
+
+                files = self._aio_files = DebugFilesDict(self.mimetype, self.form)
+            else:
+                files = self._aio_files = ImmutableMultiDict()
         return files
 
     # -- raw data -------------------------------------------------------------------------
@@ -730,3 +735,8 @@ async def _one_chunk_gen(body: bytes) -> AsyncIterator[bytes]:
 
 def _one_chunk(body: bytes) -> AsyncIterator[bytes]:
     return _one_chunk_gen(body)
+
+
+def _debug_mode() -> bool:
+    app_ctx = _cv_app.get(None)
+    return app_ctx is not None and app_ctx.app.debug
