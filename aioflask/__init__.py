@@ -32,6 +32,16 @@ from .helpers import send_from_directory as send_from_directory
 from .helpers import stream_with_context as stream_with_context
 from .helpers import url_for as url_for
 from .json import jsonify as jsonify
+from .signals import appcontext_popped as appcontext_popped
+from .signals import appcontext_pushed as appcontext_pushed
+from .signals import appcontext_tearing_down as appcontext_tearing_down
+from .signals import before_render_template as before_render_template
+from .signals import got_request_exception as got_request_exception
+from .signals import message_flashed as message_flashed
+from .signals import request_finished as request_finished
+from .signals import request_started as request_started
+from .signals import request_tearing_down as request_tearing_down
+from .signals import template_rendered as template_rendered
 from .sse import ServerSentEvent as ServerSentEvent
 from .sse import sse_response as sse_response
 from .templating import get_template_attribute as get_template_attribute
@@ -55,6 +65,10 @@ __all__ = [
     "Websocket",
     "abort",
     "after_this_request",
+    "appcontext_popped",
+    "appcontext_pushed",
+    "appcontext_tearing_down",
+    "before_render_template",
     "copy_current_request_context",
     "current_app",
     "escape",
@@ -62,16 +76,21 @@ __all__ = [
     "g",
     "get_flashed_messages",
     "get_template_attribute",
+    "got_request_exception",
     "has_app_context",
     "has_request_context",
     "has_websocket_context",
     "json",
     "jsonify",
     "make_response",
+    "message_flashed",
     "redirect",
     "render_template",
     "render_template_string",
     "request",
+    "request_finished",
+    "request_started",
+    "request_tearing_down",
     "send_file",
     "send_from_directory",
     "session",
@@ -79,6 +98,7 @@ __all__ = [
     "stream_template",
     "stream_template_string",
     "stream_with_context",
+    "template_rendered",
     "url_for",
     "websocket",
 ]

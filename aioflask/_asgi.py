@@ -8,6 +8,7 @@ from starlette.types import Receive, Scope, Send
 
 from .background import start_pending, wait_for_background_tasks
 from .ctx import RequestContext
+from .signals import appcontext_pushed
 
 if TYPE_CHECKING:
     from .app import Flask
@@ -30,7 +31,10 @@ async def handle_http(app: Flask, scope: Scope, receive: Receive, send: Send) ->
     request = app.request_class(scope, receive, send)
     ctx = RequestContext(app, request)
     ctx._background = ()  # `add_background_task` defers to the end of this request
-    ctx.push()
+    if appcontext_pushed.receivers:
+        await ctx.apush()  # awaits `async def` receivers on this loop
+    else:
+        ctx.push()  # the same, without a coroutine on the hot path
     error: BaseException | None = None
     try:
         app.match_request(request)

@@ -37,7 +37,7 @@ async def handle_websocket(app: Flask, scope: Scope, receive: Receive, send: Sen
     """Serve one WebSocket connection: push its context, run it, close, tear down."""
     ws = Websocket(app, scope, receive, send)
     ctx = WebsocketContext(app, ws)
-    ctx.push()
+    await ctx.apush()
     error: BaseException | None = None
     try:
         _match(app, ws)

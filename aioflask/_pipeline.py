@@ -23,6 +23,15 @@ from .exceptions import (
 )
 from .globals import _cv_request
 from .routing import Rule
+from .signals import (
+    _send_async,
+    _send_sync,
+    appcontext_tearing_down,
+    got_request_exception,
+    request_finished,
+    request_started,
+    request_tearing_down,
+)
 from .wrappers import Response
 
 if TYPE_CHECKING:
@@ -43,6 +52,8 @@ async def full_dispatch_request(self: Flask, ctx: RequestContext | None = None) 
         if not self.session_interface.lazy_open and ctx._session is None:
             await self._open_session(ctx)
         try:
+            if request_started.receivers:
+                await _send_async(request_started, self)
             if request.routing_exception is None:
                 if getattr(request.url_rule, "stream_body", False):
                     request._defer_body()  # the view reads it (see `stream_body`)
@@ -107,10 +118,12 @@ def make_default_options_response(self: Flask, ctx: RequestContext | None = None
 async def finalize_request(
     self: Flask, rv: Any, ctx: RequestContext | None = None, from_error_handler: bool = False
 ) -> Response:
-    """`make_response`, then the after-request hooks and the session save."""
+    """`make_response`, the after-request hooks and the session save, then `request_finished`."""
     response = self.make_response(rv)
     try:
         response = await self.process_response(response, ctx)
+        if request_finished.receivers:
+            await _send_async(request_finished, self, response=response)
     except Exception:
         if not from_error_handler:
             raise
@@ -240,6 +253,8 @@ async def handle_exception(
     if ctx is None:
         ctx = _cv_request.get()
     ctx._unhandled = e
+    if got_request_exception.receivers:
+        await _send_async(got_request_exception, self, exception=e)
     propagate = self.config["PROPAGATE_EXCEPTIONS"]
     if propagate is None:
         propagate = self.testing or self.debug
@@ -281,17 +296,25 @@ def log_exception(
 async def do_teardown_request(
     self: Flask, exc: BaseException | None, ctx: RequestContext | None = None
 ) -> None:
-    """Run `teardown_request` functions (blueprints first, each list reversed)."""
-    if not self.teardown_request_funcs:
-        return
-    if ctx is None:
-        ctx = _cv_request.get()
-    for name in chain(ctx.request.blueprints, (None,)):
-        for func in reversed(self.teardown_request_funcs.get(name, ())):
-            try:
-                await self.ensure_async_call(func, exc)
-            except Exception:
-                self.logger.exception("A teardown_request function raised an error")
+    """Run `teardown_request` functions (blueprints first, each list reversed).
+
+    Then send `request_tearing_down`. As with the functions, an error in a
+    receiver is logged, so the rest of the teardown still runs.
+    """
+    if self.teardown_request_funcs:
+        if ctx is None:
+            ctx = _cv_request.get()
+        for name in chain(ctx.request.blueprints, (None,)):
+            for func in reversed(self.teardown_request_funcs.get(name, ())):
+                try:
+                    await self.ensure_async_call(func, exc)
+                except Exception:
+                    self.logger.exception("A teardown_request function raised an error")
+    if request_tearing_down.receivers:
+        try:
+            await _send_async(request_tearing_down, self, exc=exc)
+        except Exception:
+            self.logger.exception("A request_tearing_down receiver raised an error")
 
 
 def do_teardown_request_sync(self: Flask, exc: BaseException | None) -> None:
@@ -299,17 +322,26 @@ def do_teardown_request_sync(self: Flask, exc: BaseException | None) -> None:
     for name in chain(ctx.request.blueprints, (None,)):
         for func in reversed(self.teardown_request_funcs.get(name, ())):
             self.ensure_sync(func)(exc)
+    if request_tearing_down.receivers:
+        _send_sync(request_tearing_down, self, exc=exc)
 
 
 async def do_teardown_appcontext(self: Flask, exc: BaseException | None = None) -> None:
-    """Run `teardown_appcontext` functions in reverse registration order."""
+    """Run `teardown_appcontext` functions in reverse order, then send `appcontext_tearing_down`."""
     for func in reversed(self.teardown_appcontext_funcs):
         try:
             await self.ensure_async_call(func, exc)
         except Exception:
             self.logger.exception("A teardown_appcontext function raised an error")
+    if appcontext_tearing_down.receivers:
+        try:
+            await _send_async(appcontext_tearing_down, self, exc=exc)
+        except Exception:
+            self.logger.exception("An appcontext_tearing_down receiver raised an error")
 
 
 def do_teardown_appcontext_sync(self: Flask, exc: BaseException | None = None) -> None:
     for func in reversed(self.teardown_appcontext_funcs):
         self.ensure_sync(func)(exc)
+    if appcontext_tearing_down.receivers:
+        _send_sync(appcontext_tearing_down, self, exc=exc)

@@ -17,6 +17,13 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ._threads import Worker, default_pool
 from .globals import _cv_app, _cv_request, _get_req_ctx
+from .signals import (
+    _send_async,
+    _send_sync,
+    appcontext_popped,
+    appcontext_pushed,
+    appcontext_tearing_down,
+)
 
 if TYPE_CHECKING:
     from .app import Flask
@@ -94,11 +101,22 @@ class AppContext:
         self._tokens: list[Token[AppContext]] = []
 
     def push(self) -> None:
-        """Make this the current application context."""
+        """Make this the current application context, then send `appcontext_pushed`."""
         self._tokens.append(_cv_app.set(self))
+        if appcontext_pushed.receivers:
+            _send_sync(appcontext_pushed, self.app)
+
+    async def apush(self) -> None:
+        """Like `push`, awaiting `async def` receivers of `appcontext_pushed`."""
+        self._tokens.append(_cv_app.set(self))
+        if appcontext_pushed.receivers:
+            await _send_async(appcontext_pushed, self.app)
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:
-        """Undo `push`; the last pop runs the teardown functions (sync ones directly)."""
+        """Undo `push`; the last pop runs the teardown functions (sync ones directly).
+
+        `appcontext_popped` is sent once the context is unbound.
+        """
         try:
             if len(self._tokens) == 1:
                 if exc is _sentinel:
@@ -106,14 +124,18 @@ class AppContext:
                 self.app.do_teardown_appcontext_sync(exc)
         finally:
             _cv_app.reset(self._tokens.pop())
+        if appcontext_popped.receivers:
+            _send_sync(appcontext_popped, self.app)
 
     async def apop(self, exc: BaseException | None = None) -> None:
-        """Undo `push`, awaiting async teardown functions too."""
+        """Undo `push`, awaiting async teardown functions and receivers too."""
         try:
             if len(self._tokens) == 1:
                 await self.app.do_teardown_appcontext(exc)
         finally:
             _cv_app.reset(self._tokens.pop())
+        if appcontext_popped.receivers:
+            await _send_async(appcontext_popped, self.app)
 
     def __enter__(self) -> AppContext:
         self.push()
@@ -125,7 +147,7 @@ class AppContext:
         self.pop(ev)
 
     async def __aenter__(self) -> AppContext:
-        self.push()
+        await self.apush()
         return self
 
     async def __aexit__(
@@ -208,6 +230,15 @@ class RequestContext:
             pushed.push()
         self._tokens.append((_cv_request.set(self), pushed))
 
+    async def apush(self) -> None:
+        """Like `push`, awaiting `async def` receivers of `appcontext_pushed` (the server's way)."""
+        app_ctx = _cv_app.get(None)
+        pushed: AppContext | None = None
+        if app_ctx is None or app_ctx.app is not self.app:
+            pushed = self.app.app_context()
+            await pushed.apush()
+        self._tokens.append((_cv_request.set(self), pushed))
+
     def pop(self, exc: BaseException | None = _sentinel) -> None:
         """Undo `push`, running sync teardown functions (the `with` form)."""
         if exc is _sentinel:
@@ -229,6 +260,8 @@ class RequestContext:
             if last:
                 self.request._close_sync()
                 self.release_worker()
+        if app_ctx is not None and appcontext_popped.receivers:
+            _send_sync(appcontext_popped, self.app)
 
     async def apop(self, exc: BaseException | None = None) -> None:
         """Undo `push`, awaiting the teardown functions (the `async with` form).
@@ -247,7 +280,9 @@ class RequestContext:
                     if (
                         app_ctx is not None
                         and len(app_ctx._tokens) == 1
-                        and self.app.teardown_appcontext_funcs
+                        and (
+                            self.app.teardown_appcontext_funcs or appcontext_tearing_down.receivers
+                        )
                     ):
                         await self.app.do_teardown_appcontext(exc)
         finally:
@@ -259,6 +294,8 @@ class RequestContext:
                 self.request._close_sync()
                 if self._worker is not None:
                     self.release_worker()
+        if app_ctx is not None and appcontext_popped.receivers:
+            await _send_async(appcontext_popped, self.app)
 
     def detach(self) -> None:
         """Unbind this context without tearing it down (the test client's `with client:`)."""
@@ -272,7 +309,7 @@ class RequestContext:
         """Bind a detached context again, in the caller's context."""
         app_ctx = self._detached_app_ctx
         if app_ctx is not None:
-            app_ctx.push()
+            app_ctx._tokens.append(_cv_app.set(app_ctx))  # not a new push: no signal
         self._tokens.append((_cv_request.set(self), app_ctx))
 
     def copy(self) -> RequestContext:
@@ -291,7 +328,7 @@ class RequestContext:
         self.pop(ev)
 
     async def __aenter__(self) -> RequestContext:
-        self.push()
+        await self.apush()
         return self
 
     async def __aexit__(

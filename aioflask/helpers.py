@@ -15,6 +15,7 @@ from markupsafe import escape
 from .globals import _cv_request, current_app, session
 from .sending import send_file as send_file
 from .sending import send_from_directory as send_from_directory
+from .signals import _send_sync, message_flashed
 from .utils import safe_join as safe_join
 
 if TYPE_CHECKING:
@@ -111,11 +112,15 @@ def flash(message: str, category: str = "message") -> None:
     The next request (usually the page a redirect leads to) reads it with
     `get_flashed_messages()`, typically in the layout template. `category` is
     free text; "message", "info", "warning" and "error" are the usual ones.
-    Needs a secret key, as the messages travel in the session.
+    Needs a secret key, as the messages travel in the session. Sends
+    `message_flashed`.
     """
     flashes = session.get("_flashes", [])
     flashes.append((category, message))
     session["_flashes"] = flashes
+    if message_flashed.receivers:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        _send_sync(message_flashed, app, message=message, category=category)
 
 
 def get_flashed_messages(with_categories: bool = False, category_filter: Any = ()) -> list[Any]:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 
 from .globals import _cv_app, _cv_request, g, request, session
+from .signals import _send_sync, before_render_template, template_rendered
 
 if TYPE_CHECKING:
     from .app import Flask
@@ -237,9 +238,32 @@ def _app() -> Flask:
     return app_ctx.app
 
 
-def _prepare(app: Flask, context: dict[str, Any]) -> dict[str, Any]:
+def _render(app: Flask, template: jinja2.Template, context: dict[str, Any]) -> str:
+    """Render with the context processors' values, sending the two template signals."""
     app.update_template_context(context)
-    return context
+    if before_render_template.receivers:
+        _send_sync(before_render_template, app, template=template, context=context)
+    rv = template.render(context)
+    if template_rendered.receivers:
+        _send_sync(template_rendered, app, template=template, context=context)
+    return rv
+
+
+def _stream(app: Flask, template: jinja2.Template, context: dict[str, Any]) -> TemplateStream:
+    """Like `_render`, piece by piece: `template_rendered` once the pieces are exhausted.
+
+    The context processors and `before_render_template` run now, in the view.
+    """
+    app.update_template_context(context)
+    if before_render_template.receivers:
+        _send_sync(before_render_template, app, template=template, context=context)
+
+    def generate() -> Iterator[str]:
+        yield from template.generate(context)  # closing this generator closes Jinja's
+        if template_rendered.receivers:
+            _send_sync(template_rendered, app, template=template, context=context)
+
+    return TemplateStream(app, generate())
 
 
 def render_template(
@@ -255,14 +279,14 @@ def render_template(
     """
     app = _app()
     template = app.jinja_env.get_or_select_template(template_name_or_list)
-    return template.render(_prepare(app, context))
+    return _render(app, template, context)
 
 
 def render_template_string(source: str, **context: Any) -> str:
     """Render a template given as a string; it is always autoescaped."""
     app = _app()
     template = app.jinja_env.from_string(source)
-    return template.render(_prepare(app, context))
+    return _render(app, template, context)
 
 
 def stream_template(
@@ -280,14 +304,14 @@ def stream_template(
     """
     app = _app()
     template = app.jinja_env.get_or_select_template(template_name_or_list)
-    return TemplateStream(app, template.generate(_prepare(app, context)))
+    return _stream(app, template, context)
 
 
 def stream_template_string(source: str, **context: Any) -> TemplateStream:
     """Like `stream_template`, for a template given as a string."""
     app = _app()
     template = app.jinja_env.from_string(source)
-    return TemplateStream(app, template.generate(_prepare(app, context)))
+    return _stream(app, template, context)
 
 
 def get_template_attribute(template_name: str, attribute: str) -> Any:
