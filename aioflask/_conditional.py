@@ -9,18 +9,15 @@ The order is the RFC's: `If-Match`, else `If-Unmodified-Since` (412); then
 from __future__ import annotations
 
 import re
-from datetime import timezone
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
+from ._http import _HUGE, _position, parse_date
 from .exceptions import RequestedRangeNotSatisfiable
 
 if TYPE_CHECKING:
     from .wrappers import Request
 
 # Range positions with more digits than this are beyond any file size.
-_MAX_DIGITS = 18
-_HUGE = 10**_MAX_DIGITS
 _ENTITY_TAG = re.compile(r'\s*(W/)?"([^"]*)"\s*(?:,|$)|\s*([^,"\s]+)\s*(?:,|$)')
 
 
@@ -97,25 +94,13 @@ def _if_range_holds(value: str, etag: str | None, last_modified: int | None) -> 
 
 
 def _parse_date(value: str | None) -> int | None:
-    if not value:
+    parsed = parse_date(value or None)
+    if parsed is None:
         return None
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
     try:
         return int(parsed.timestamp())
     except (OverflowError, OSError, ValueError):
         return None
-
-
-def _position(digits: str) -> int | None:
-    if not digits.isdigit() or not digits.isascii():
-        return None
-    # A longer number is past the end of any file; never convert huge strings.
-    return int(digits) if len(digits) <= _MAX_DIGITS else _HUGE
 
 
 def select_range(header: str, size: int) -> tuple[int, int] | None:

@@ -17,7 +17,6 @@ from datetime import date, datetime, time, timedelta, timezone
 from email.utils import format_datetime, formatdate, parsedate_to_datetime
 from typing import Any, TypeVar, overload
 
-from ._conditional import _position
 from .datastructures._cache import (
     ETags,
     HeaderSet,
@@ -32,6 +31,18 @@ _CC = TypeVar("_CC", bound=_CacheControl)
 
 
 # -- dates and ages ---------------------------------------------------------------------
+
+
+_MAX_DIGITS = 18
+_HUGE = 10**_MAX_DIGITS
+
+
+def _position(digits: str) -> int | None:
+    """A non-negative decimal number from a header, or None; huge ones become `_HUGE`."""
+    if not digits.isdigit() or not digits.isascii():
+        return None
+    # A longer number is past the end of any file; never convert huge strings.
+    return int(digits) if len(digits) <= _MAX_DIGITS else _HUGE
 
 
 def http_date(timestamp: datetime | date | int | float | None = None) -> str:
@@ -233,7 +244,7 @@ def parse_range_header(value: str | None, make_inclusive: bool = True) -> Range 
 
     None when the header is missing or malformed, or its ranges are not in
     increasing order without overlap (what Werkzeug accepts). Positions are
-    read with the digit rules `send_file` uses (`_conditional._position`).
+    read with the digit rules `send_file` uses (`_position`).
     """
     if not value or "=" not in value:
         return None
