@@ -42,10 +42,26 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]  # TextIO
         pass
 
 
+class _ControlSafeFormatter(logging.Formatter):
+    """A formatter whose output holds no control characters but line breaks and tabs.
+
+    Request data can end up in an exception message or a log argument; written
+    raw, an ESC sequence could recolour or rewrite the terminal, and a CR
+    could hide the rest of a line. Line breaks stay, since tracebacks span
+    several lines.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if text.isprintable():
+            return text
+        return "".join(ch if ch.isprintable() or ch in "\n\t" else repr(ch)[1:-1] for ch in text)
+
+
 #: The handler added when the app's logger has none; remove it to configure your own.
 default_handler: logging.Handler = _StderrHandler()
 default_handler.setFormatter(
-    logging.Formatter("[%(asctime)s] %(levelname)s in %(module)s: %(message)s")
+    _ControlSafeFormatter("[%(asctime)s] %(levelname)s in %(module)s: %(message)s")
 )
 
 
