@@ -30,6 +30,7 @@ from aioflask import (
 from aioflask.blueprints import BlueprintSetupState
 from aioflask.exceptions import HTTPException, InternalServerError
 from aioflask.scaffold import Scaffold
+from tests.docsnippets import python_blocks
 from tests.serving import serve
 
 HAS_BP_TEMPLATES = hasattr(Scaffold, "jinja_loader")
@@ -1288,21 +1289,7 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "blueprints.md"
 
 def _doc_snippets() -> list[tuple[int, str]]:
     """The `python` blocks of docs/blueprints.md with their line numbers (`no-test` skipped)."""
-    snippets: list[tuple[int, str]] = []
-    lines = DOC.read_text(encoding="utf-8").splitlines()
-    i = 0
-    while i < len(lines):
-        if lines[i].strip() != "```python":
-            i += 1
-            continue
-        skip = i > 0 and lines[i - 1].strip() == "<!-- no-test -->"
-        start = i + 1
-        i = start
-        while lines[i].strip() != "```":
-            i += 1
-        if not skip:
-            snippets.append((start + 1, "\n".join(lines[start:i])))
-    return snippets
+    return python_blocks("blueprints.md")
 
 
 @pytest.mark.parametrize(("line", "code"), _doc_snippets(), ids=lambda v: str(v)[:8])

@@ -43,6 +43,7 @@ from aioflask import (
 from aioflask.routing import WebsocketMismatch
 from aioflask.testing import WebSocketRejected, WebsocketSession
 from aioflask.websocket import WebsocketContext, WebSocketDisconnect, WebsocketMessageError
+from tests.docsnippets import python_blocks
 
 from .serving import serve
 
@@ -1428,19 +1429,8 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "websockets.md"
 
 
 def _doc_snippets() -> list[tuple[int, str]]:
-    """The `python` blocks of docs/websockets.md with their line numbers."""
-    snippets: list[tuple[int, str]] = []
-    lines = DOC.read_text(encoding="utf-8").splitlines()
-    i = 0
-    while i < len(lines):
-        if lines[i].strip() != "```python":
-            i += 1
-            continue
-        start = i = i + 1
-        while lines[i].strip() != "```":
-            i += 1
-        snippets.append((start + 1, "\n".join(lines[start:i])))
-    return snippets
+    """The `python` blocks of docs/websockets.md with their line numbers (`no-test` skipped)."""
+    return python_blocks("websockets.md")
 
 
 def _run_snippet(index: int) -> dict[str, Any]:
