@@ -54,6 +54,11 @@ from .websocket import has_websocket_context as has_websocket_context
 from .wrappers import Request as Request
 from .wrappers import Response as Response
 
+#: The Flask release whose API aioflask follows. Extensions read `flask.__version__`
+#: to choose code paths, so it names a Flask version, not aioflask's own (for that,
+#: use `importlib.metadata.version("aioflask")`). Unlike Flask 3.1 it does not warn.
+__version__ = "3.1.3"
+
 __all__ = [
     "Blueprint",
     "Config",

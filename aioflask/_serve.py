@@ -187,10 +187,10 @@ def run_app(
             )
         return
     if load_dotenv:
-        from .cli import _dotenv_wanted, get_debug_flag
         from .cli import load_dotenv as load
+        from .helpers import get_debug_flag, get_load_dotenv
 
-        if _dotenv_wanted():
+        if get_load_dotenv():
             load()
         if "FLASK_DEBUG" in os.environ:
             app.debug = get_debug_flag()

@@ -30,6 +30,8 @@ from ._discovery import prepare_import as prepare_import
 from ._discovery import split_app_path as split_app_path
 from .app import Flask
 from .globals import _cv_app
+from .helpers import get_debug_flag as get_debug_flag
+from .helpers import get_load_dotenv as get_load_dotenv
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -42,12 +44,6 @@ _NOT_FOUND_HINT = (
     "Pass '--app module:name', set the FLASK_APP (or AIOFLASK_APP) environment variable, "
     "or put a 'wsgi.py' or 'app.py' file in the current directory."
 )
-
-
-def get_debug_flag() -> bool:
-    """Debug mode as the `FLASK_DEBUG` environment variable sets it (off for 0/false/no)."""
-    value = os.environ.get("FLASK_DEBUG", "")
-    return value.lower() not in ("", "0", "false", "no")
 
 
 class ScriptInfo:
@@ -172,11 +168,6 @@ class AppGroup(click.Group):
 
 
 # -- dotenv ----------------------------------------------------------------------------------------
-def _dotenv_wanted() -> bool:
-    value = os.environ.get("FLASK_SKIP_DOTENV", "")
-    return not value or value.lower() in ("0", "false", "no")
-
-
 def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool = True) -> bool:
     """Load `.flaskenv`, then `.env`, then `path` into `os.environ` (python-dotenv needed).
 
@@ -235,16 +226,22 @@ def _load_env_file(ctx: click.Context, param: click.Parameter, value: str | None
                 param=param,
             ) from None
     info = ctx.ensure_object(ScriptInfo)
-    defaults = info.load_dotenv_defaults and _dotenv_wanted()
+    defaults = info.load_dotenv_defaults and get_load_dotenv()
     if value is not None or defaults:
         load_dotenv(value, load_defaults=defaults)
     return value
 
 
-def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+def get_version(ctx: click.Context, param: click.Parameter | None, value: bool) -> None:
+    """The `--version` option's callback: print the versions of Python, aioflask and its server.
+
+    Named as in Flask, whose tests and tools call it directly.
+    """
     if not value or ctx.resilient_parsing:
         return
     from importlib.metadata import version
+
+    from . import __version__ as flask_api
 
     lines = [f"Python {sys.version.split()[0]}"]
     for dist in ("aioflask", "starlette", "uvicorn"):
@@ -252,6 +249,7 @@ def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> No
             lines.append(f"{dist} {version(dist)}")
         except Exception:  # not installed as a distribution (a source checkout)
             lines.append(f"{dist} unknown")
+    lines[1] += f" (the Flask {flask_api} API)"
     click.echo("\n".join(lines), color=ctx.color)
     ctx.exit()
 
@@ -288,7 +286,7 @@ _version_option = click.Option(
     is_flag=True,
     is_eager=True,
     expose_value=False,
-    callback=_show_version,
+    callback=get_version,
 )
 
 
@@ -402,6 +400,16 @@ cli = FlaskGroup(
     "Name the application with the '--app' option or the FLASK_APP (or AIOFLASK_APP) "
     "environment variable, or put a 'wsgi.py' or 'app.py' file in the current directory.",
 )
+
+
+def __getattr__(name: str) -> Any:
+    # The built-in commands, under Flask's names (`from flask.cli import run_command`).
+    # They live in `_commands`, which imports this module, so they are looked up late.
+    if name in ("run_command", "shell_command", "routes_command"):
+        from . import _commands
+
+        return getattr(_commands, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:

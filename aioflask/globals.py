@@ -112,10 +112,16 @@ class _WebsocketProxy(LocalProxy["Websocket"]):
         return self._getter().__aiter__()
 
 
+#: The current application context and request context themselves, as in Flask 3.1's
+#: `flask.globals`. Extensions use them to keep state on the context
+#: (`request_ctx.some_attr`) and tests to check that no context leaked
+#: (`while request_ctx: request_ctx.pop()`); both are falsy when nothing is pushed.
+app_ctx: AppContext = cast("AppContext", LocalProxy(_get_app_ctx, "app_ctx"))
+request_ctx: RequestContext = cast("RequestContext", LocalProxy(_get_req_ctx, "request_ctx"))
 current_app: Flask = cast("Flask", LocalProxy(_get_app, "current_app"))
 g: _AppCtxGlobals = cast("_AppCtxGlobals", LocalProxy(_get_g, "g"))
 request: Request = cast("Request", LocalProxy(_get_request, "request"))
 session: SessionMixin = cast("SessionMixin", LocalProxy(_get_session, "session"))
 websocket: Websocket = cast("Websocket", _WebsocketProxy(_get_websocket, "websocket"))
 
-__all__ = ["current_app", "g", "request", "session", "websocket"]
+__all__ = ["app_ctx", "current_app", "g", "request", "request_ctx", "session", "websocket"]

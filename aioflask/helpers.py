@@ -6,6 +6,7 @@ response is sent, off the event loop).
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 from urllib.parse import quote
@@ -174,3 +175,20 @@ __all__ = [
     "stream_with_context",
     "url_for",
 ]
+
+
+def get_debug_flag() -> bool:
+    """Debug mode as the `FLASK_DEBUG` environment variable sets it (off for 0/false/no)."""
+    value = os.environ.get("FLASK_DEBUG", "")
+    return value.lower() not in ("", "0", "false", "no")
+
+
+def get_load_dotenv(default: bool = True) -> bool:
+    """Whether the CLI should load `.env` files: `default` unless `FLASK_SKIP_DOTENV` is set.
+
+    `FLASK_SKIP_DOTENV=1` (any value but 0/false/no) turns loading off.
+    """
+    value = os.environ.get("FLASK_SKIP_DOTENV", "")
+    if not value:
+        return default
+    return value.lower() in ("0", "false", "no")

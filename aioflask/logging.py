@@ -16,10 +16,28 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, TextIO, cast
+
+from ._proxy import LocalProxy
+from .globals import _cv_request
 
 if TYPE_CHECKING:
     from .app import Flask
+
+
+def _errors_stream() -> TextIO:
+    ctx = _cv_request.get(None)
+    if ctx is not None:
+        stream = ctx.request.environ.get("wsgi.errors")
+        if stream is not None:
+            return cast(TextIO, stream)
+    return sys.stderr
+
+
+#: Where a request's errors go, as Flask's `wsgi_errors_stream`: the current
+#: `sys.stderr`, or the request's `environ["wsgi.errors"]` when something (a
+#: WSGI bridge) put one there. aioflask's own `default_handler` writes to stderr.
+wsgi_errors_stream: TextIO = cast(TextIO, LocalProxy(_errors_stream, "wsgi_errors_stream"))
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]  # TextIO stream

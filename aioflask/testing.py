@@ -39,6 +39,7 @@ from ._asgi import PRESERVE_KEY
 from ._awaitable import caller_calls_method
 from ._testing_ws import WebSocketRejected as WebSocketRejected
 from ._testing_ws import WebsocketSession as WebsocketSession
+from .cli import FlaskCliRunner as FlaskCliRunner
 from .ctx import RequestContext
 from .datastructures import MultiDict
 
@@ -369,12 +370,21 @@ class FlaskClient(httpx.AsyncClient):
         return response  # type: ignore[return-value]
 
     def open(
-        self, url: str = "/", *args: Any, method: str = "GET", **kwargs: Any
+        self, url: str | EnvironBuilder = "/", *args: Any, method: str = "GET", **kwargs: Any
     ) -> AwaitableResponse:
         """Send a request; a coroutine inside an event loop, a response outside one.
 
         Positional arguments after `url` are Flask's: `base_url`, `subdomain`, `url_scheme`.
+        `url` may also be an `EnvironBuilder`, whose request is sent (keyword
+        arguments given here win over the builder's).
         """
+        if isinstance(url, EnvironBuilder):
+            if args:
+                raise TypeError("open() takes no positional arguments after an EnvironBuilder")
+            path, *args_list = url.args
+            merged = {**url.kwargs, **kwargs}
+            merged.setdefault("method", method)
+            return self.open(path, *args_list, **merged)
         if args:
             if len(args) > len(_POSITIONAL):
                 raise TypeError(f"open() takes at most {len(_POSITIONAL) + 1} positional arguments")
@@ -660,7 +670,7 @@ def _file_tuple(item: Any) -> Any:
     return (str(name).rsplit("/", 1)[-1], item)
 
 
-def build_request(
+def _describe_request(
     app: Flask,
     path: str = "/",
     base_url: str | None = None,
@@ -674,8 +684,13 @@ def build_request(
     query_string: Any = None,
     content_type: str | None = None,
     **_ignored: Any,
-) -> Request:
-    """A `Request` for `app.test_request_context(...)`, with its body already read."""
+) -> tuple[httpx.URL, httpx.Request]:
+    """The base URL and the encoded request that Flask's test arguments describe."""
+    # A full URL as the path: its scheme and host are the base.
+    if base_url is None and not path.startswith("/") and "://" in path:
+        full = httpx.URL(path)
+        base_url = f"{full.scheme}://{full.netloc.decode('ascii')}/"
+        path = full.raw_path.decode("ascii")
     if base_url is None:
         server_name = app.config["SERVER_NAME"] or "localhost"
         scheme = url_scheme or app.config["PREFERRED_URL_SCHEME"]
@@ -697,8 +712,19 @@ def build_request(
     base = httpx.URL(base_url)
     url = base.join(path.lstrip("/"))
     hreq = httpx.Request(method.upper(), url, **translated)
+    hreq.read()
+    return base, hreq
+
+
+def build_request(app: Flask, *args: Any, **kwargs: Any) -> Request:
+    """A `Request` for `app.test_request_context(...)`, with its body already read.
+
+    Takes the arguments of `EnvironBuilder`.
+    """
+    base, hreq = _describe_request(app, *args, **kwargs)
+    method = hreq.method
     url = hreq.url  # includes `query_string` given as params
-    body = hreq.read()
+    body = hreq.content
     root_path = base.path.rstrip("/")
     raw_path = url.raw_path.split(b"?", 1)[0]
     from urllib.parse import unquote
@@ -707,7 +733,7 @@ def build_request(
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": method.upper(),
+        "method": method,
         "scheme": base.scheme,
         "path": unquote(raw_path.decode("ascii")),
         "raw_path": raw_path,
@@ -745,3 +771,67 @@ def build_request(
         request.max_form_memory_size = None
         request.max_form_parts = None
     return request
+
+
+class EnvironBuilder:
+    """A test request described once and used several times, as Flask's `EnvironBuilder`.
+
+    Takes the arguments of `app.test_request_context()`: `path` (or a full
+    URL), `base_url`, `subdomain`, `url_scheme`, and `method`, `data`, `json`,
+    `headers`, `query_string`, `content_type`. The base URL comes from the
+    app's `SERVER_NAME`, `APPLICATION_ROOT` and `PREFERRED_URL_SCHEME` when
+    none is given, and `json` is encoded with `app.json`.
+
+    ```python
+    builder = EnvironBuilder(app, "/login", method="POST", data={"name": "a"})
+    rv = client.open(builder)
+    with app.test_request_context(*builder.args, **builder.kwargs): ...
+    request = builder.get_request()
+    ```
+    `get_environ()` gives the WSGI-style dict that `request.environ` holds
+    (for code that reads one); aioflask itself runs on ASGI scopes.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, app: Flask, path: str = "/", *args: Any, **kwargs: Any) -> None:
+        self.app = app
+        self.args = (path, *args)
+        self.kwargs = kwargs
+        base, hreq = _describe_request(app, path, *args, **kwargs)
+        self.url_scheme: str = base.scheme
+        self.host: str = base.netloc.decode("ascii")
+        self.script_root: str = base.path.rstrip("/")
+        self.path: str = "/" + hreq.url.path[len(self.script_root) :].lstrip("/")
+        self.method: str = hreq.method
+        self.query_string: str = hreq.url.query.decode("ascii")
+        self.headers = TestHeaders(hreq.headers)
+        self.url = str(hreq.url)
+        self.body: bytes = hreq.content
+
+    @property
+    def input_stream(self) -> io.BytesIO:
+        """The encoded body, as a fresh binary stream."""
+        return io.BytesIO(self.body)
+
+    @property
+    def content_type(self) -> str | None:
+        value: str | None = self.headers.get("content-type")
+        return value
+
+    def get_request(self, cls: type[Request] | None = None) -> Request:
+        """A new request object (the app's `request_class`) for this description."""
+        request = build_request(self.app, *self.args, **self.kwargs)
+        if cls is not None and not isinstance(request, cls):
+            raise TypeError(f"the app's request class is not a {cls.__name__}")
+        return request
+
+    def get_environ(self) -> dict[str, Any]:
+        """A WSGI-style environ for this request, with its body as `wsgi.input`."""
+        environ = dict(self.get_request().environ)
+        environ["wsgi.input"] = self.input_stream
+        environ.setdefault("CONTENT_LENGTH", str(len(self.body)))
+        return environ
+
+    def close(self) -> None:
+        """Nothing to release: the body is held in memory. Kept for Flask's API."""

@@ -10,7 +10,7 @@ def test_all_is_sorted_and_complete() -> None:
         "app", "blueprints", "config", "ctx", "exceptions", "globals", "helpers", "json",
         "scaffold", "sessions", "templating", "typing", "wrappers", "routing", "datastructures",
         "testing", "logging", "annotations", "background", "sse", "cli", "views", "debug",
-        "formparser", "sending", "utils", "debughelpers", "signals",
+        "formparser", "sending", "utils", "debughelpers", "signals", "flask_alias",
     }  # fmt: skip
     assert public - modules - set(aioflask.__all__) == set()
     for name in aioflask.__all__:
