@@ -1,0 +1,211 @@
+"""Names that extensions and Flask's own tests import from `flask`, present in aioflask."""
+
+from __future__ import annotations
+
+import io
+import logging
+import platform
+import sys
+from typing import Any, cast
+
+import click
+import pytest
+from click.testing import CliRunner
+
+import aioflask
+from aioflask import Flask, request
+from aioflask.globals import app_ctx, request_ctx
+from aioflask.testing import EnvironBuilder, FlaskCliRunner
+
+
+@pytest.fixture
+def app() -> Flask:
+    app = Flask("names")
+    app.config.update(TESTING=True, SECRET_KEY="k")
+    return app
+
+
+def test_version_names_the_flask_api() -> None:
+    assert aioflask.__version__ == "3.1.3"
+
+
+# -- flask.globals ---------------------------------------------------------------------------------
+def test_request_ctx_is_the_pushed_request_context(app: Flask) -> None:
+    assert not request_ctx
+    with app.test_request_context("/here") as ctx:
+        assert request_ctx
+        assert cast(Any, request_ctx)._get_current_object() is ctx
+        assert request_ctx.request is cast(Any, request)._get_current_object()
+        request_ctx.extension_state = 1  # type: ignore[attr-defined]
+        assert ctx.extension_state == 1
+    assert not request_ctx
+
+
+def test_app_ctx_is_the_pushed_app_context(app: Flask) -> None:
+    assert not app_ctx
+    with app.app_context() as ctx:
+        assert cast(Any, app_ctx)._get_current_object() is ctx
+        assert app_ctx.app is app
+    assert not app_ctx
+
+
+def test_popping_through_request_ctx_clears_leaks(app: Flask) -> None:
+    # What Flask's test suite does after every test to find leaked contexts.
+    app.test_request_context().push()
+    app.test_request_context().push()
+    popped = 0
+    while request_ctx and popped < 5:
+        request_ctx.pop()
+        popped += 1
+    assert popped == 2
+    assert not request_ctx
+
+
+# -- flask.testing ---------------------------------------------------------------------------------
+def test_environ_builder_takes_scheme_and_host_from_a_full_url(app: Flask) -> None:
+    builder = EnvironBuilder(app, "https://example.com/a?b=1")
+    assert builder.url_scheme == "https"
+    assert builder.host == "example.com"
+    assert builder.script_root == ""
+    assert builder.path == "/a"
+    assert builder.query_string == "b=1"
+
+
+def test_environ_builder_defaults_come_from_the_config(app: Flask) -> None:
+    app.config.update(SERVER_NAME="example.com:1234", APPLICATION_ROOT="/foo")
+    builder = EnvironBuilder(app, "/bar")
+    assert builder.host == "example.com:1234"
+    assert builder.script_root == "/foo"
+    assert builder.path == "/bar"
+    assert builder.url == "http://example.com:1234/foo/bar"
+
+
+def test_environ_builder_encodes_json_with_the_app(app: Flask) -> None:
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    builder = EnvironBuilder(app, json="\u20ac")
+    assert builder.input_stream.read().decode("utf8") == '"\u20ac"'
+    assert builder.content_type == "application/json"
+
+
+def test_environ_builder_gives_a_request_and_an_environ(app: Flask) -> None:
+    builder = EnvironBuilder(app, "/form", method="POST", data={"x": "1"})
+    req = builder.get_request()
+    assert req.method == "POST" and req.path == "/form"
+    environ = builder.get_environ()
+    assert environ["REQUEST_METHOD"] == "POST"
+    assert environ["PATH_INFO"] == "/form"
+    assert environ["wsgi.input"].read() == b"x=1"
+    builder.close()
+
+
+def test_client_opens_an_environ_builder(app: Flask) -> None:
+    @app.route("/echo", methods=["PUT"])
+    def echo() -> str:
+        return f"{request.method} {request.path} {request.args['q']}"
+
+    builder = EnvironBuilder(app, "/echo", method="PUT", query_string={"q": "v"})
+    rv = app.test_client().open(builder)
+    assert rv.text == "PUT /echo v"
+
+
+def test_flask_cli_runner_is_importable_from_testing(app: Flask) -> None:
+    from aioflask.cli import FlaskCliRunner as from_cli
+
+    assert FlaskCliRunner is from_cli
+    runner = app.test_cli_runner()
+    assert isinstance(runner, FlaskCliRunner) and isinstance(runner, CliRunner)
+
+    @app.cli.command("hello")
+    def hello() -> None:
+        click.echo("hi")
+
+    assert runner.invoke(args=["hello"]).output == "hi\n"
+
+
+# -- flask.helpers ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("value", "expected"), [("", False), ("0", False), ("False", False), ("1", True), ("on", True)]
+)
+def test_get_debug_flag(monkeypatch: pytest.MonkeyPatch, value: str, expected: bool) -> None:
+    from aioflask.helpers import get_debug_flag
+
+    monkeypatch.setenv("FLASK_DEBUG", value)
+    assert get_debug_flag() is expected
+
+
+def test_get_load_dotenv(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aioflask.helpers import get_load_dotenv
+
+    monkeypatch.delenv("FLASK_SKIP_DOTENV", raising=False)
+    assert get_load_dotenv() is True
+    assert get_load_dotenv(False) is False
+    monkeypatch.setenv("FLASK_SKIP_DOTENV", "1")
+    assert get_load_dotenv() is False
+    monkeypatch.setenv("FLASK_SKIP_DOTENV", "no")
+    assert get_load_dotenv(False) is True
+
+
+# -- flask.logging ---------------------------------------------------------------------------------
+def test_wsgi_errors_stream_is_stderr_or_the_requests_stream(app: Flask) -> None:
+    from aioflask.logging import wsgi_errors_stream
+
+    assert wsgi_errors_stream._get_current_object() is sys.stderr  # type: ignore[attr-defined]
+    stream = io.StringIO()
+    with app.test_request_context():
+        assert wsgi_errors_stream._get_current_object() is sys.stderr  # type: ignore[attr-defined]
+        request.environ["wsgi.errors"] = stream
+        wsgi_errors_stream.write("oops")
+    assert stream.getvalue() == "oops"
+
+
+def test_has_level_handler() -> None:
+    from aioflask.logging import has_level_handler
+
+    parent = logging.getLogger("aioflask_names_parent")
+    child = logging.getLogger("aioflask_names_parent.child")
+    child.setLevel(logging.INFO)
+    saved = logging.root.handlers[:]
+    logging.root.handlers.clear()
+    try:
+        assert not has_level_handler(child)
+        handler = logging.StreamHandler(io.StringIO())
+        parent.addHandler(handler)
+        assert has_level_handler(child)
+        handler.setLevel(logging.ERROR)
+        assert not has_level_handler(child)
+        parent.removeHandler(handler)
+    finally:
+        logging.root.handlers[:] = saved
+
+
+# -- flask.cli -------------------------------------------------------------------------------------
+def test_get_version_prints_the_versions(capsys: pytest.CaptureFixture[str]) -> None:
+    from aioflask.cli import get_version
+
+    class FakeContext:
+        resilient_parsing = False
+        color = None
+        exited = False
+
+        def exit(self) -> None:
+            self.exited = True
+
+    ctx: Any = FakeContext()
+    get_version(ctx, None, True)
+    out = capsys.readouterr().out
+    assert f"Python {platform.python_version()}" in out
+    assert "aioflask " in out and "(the Flask 3.1.3 API)" in out
+    assert ctx.exited
+    get_version(ctx, None, False)  # the option was not given: nothing printed
+    assert capsys.readouterr().out == ""
+
+
+def test_builtin_commands_under_flask_names() -> None:
+    from aioflask import _commands, cli
+
+    assert cli.run_command is _commands.run_command
+    assert cli.shell_command is _commands.shell_command
+    assert cli.routes_command is _commands.routes_command
+    assert isinstance(cli.run_command, click.Command)
+    with pytest.raises(AttributeError, match="no_such_name"):
+        cli.no_such_name  # noqa: B018
