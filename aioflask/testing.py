@@ -29,19 +29,22 @@ import io
 import json as _json
 from collections.abc import Coroutine, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime, timezone
+from http.cookiejar import Cookie
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 import httpx
 
 from ._asgi import PRESERVE_KEY
 from ._awaitable import caller_calls_method
+from ._http import parse_set_header
 from ._testing_ws import WebSocketRejected as WebSocketRejected
 from ._testing_ws import WebsocketSession as WebsocketSession
 from .cli import FlaskCliRunner as FlaskCliRunner
 from .ctx import RequestContext
-from .datastructures import MultiDict
+from .datastructures import HeaderSet, MultiDict
 
 if TYPE_CHECKING:
     from starlette.types import Message, Receive, Scope, Send
@@ -53,8 +56,18 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 _ROOT_PATH = "aioflask.root_path"  # request extension: the ASGI root_path of one request
+_REMOTE_ADDR = "aioflask.remote_addr"  # request extension: the client address the app sees
 # The positional arguments after the path, in the order Flask's client takes them.
 _POSITIONAL = ("base_url", "subdomain", "url_scheme")
+
+
+def _environ_header(key: str) -> str | None:
+    """The header name of a WSGI environ key (`HTTP_USER_AGENT` is `User-Agent`), or None."""
+    if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        return key.replace("_", "-").title()
+    if key.startswith("HTTP_"):
+        return key[5:].replace("_", "-").title()
+    return None
 
 
 def _loop_running() -> bool:
@@ -70,6 +83,10 @@ class TestHeaders(httpx.Headers):
 
     def getlist(self, key: str) -> list[str]:
         """All values of `key` (`headers.getlist("Set-Cookie")`)."""
+        return self.get_list(key)
+
+    def get_all(self, key: str) -> list[str]:
+        """All values of `key`, as Werkzeug's `Headers.get_all`."""
         return self.get_list(key)
 
     def get(self, key: str, default: Any = None, type: Any = None) -> Any:
@@ -168,6 +185,19 @@ class TestResponse(httpx.Response):
         value: str | None = self.headers.get("location")
         return value
 
+    def _header_set(self, name: str) -> HeaderSet:
+        return parse_set_header(", ".join(self.headers.get_list(name)))
+
+    @property
+    def allow(self) -> HeaderSet:
+        """The `Allow` header as a case-insensitive set of methods."""
+        return self._header_set("allow")
+
+    @property
+    def vary(self) -> HeaderSet:
+        """The `Vary` header as a case-insensitive set of header names."""
+        return self._header_set("vary")
+
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -185,6 +215,55 @@ if TYPE_CHECKING:
         """
 
         def __await__(self) -> Generator[Any, None, TestResponse]: ...
+
+
+class TestCookie:
+    """A cookie the test client holds, as `client.get_cookie()` returns it.
+
+    It has the attribute names of Flask's (Werkzeug's) test cookie: `key`,
+    `value`, `decoded_key`, `decoded_value`, `expires` (an aware `datetime`
+    or None), `domain`, `path`, `secure`, `http_only`, `same_site`; `name`
+    is `key`, and `jar_cookie` is the `http.cookiejar.Cookie` it was read
+    from. It is a snapshot: changing it does not change the client's cookies.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, jar_cookie: Cookie) -> None:
+        self.jar_cookie = jar_cookie
+        self.key: str = jar_cookie.name
+        self.value: str = jar_cookie.value or ""
+        self.domain: str = _cookie_domain(jar_cookie.domain)
+        self.origin_only: bool = not jar_cookie.domain_specified
+        self.path: str = jar_cookie.path
+        self.secure: bool = jar_cookie.secure
+        self.http_only: bool = jar_cookie.has_nonstandard_attr("HttpOnly")
+        self.same_site: str | None = jar_cookie.get_nonstandard_attr("SameSite")
+        self.partitioned: bool = jar_cookie.has_nonstandard_attr("Partitioned")
+        self.max_age: int | None = None  # the jar keeps only the expiry time it implies
+        self.expires: datetime | None = (
+            None
+            if jar_cookie.expires is None
+            else datetime.fromtimestamp(jar_cookie.expires, timezone.utc)
+        )
+
+    @property
+    def name(self) -> str:
+        return self.key
+
+    @property
+    def decoded_key(self) -> str:
+        return unquote(self.key)
+
+    @property
+    def decoded_value(self) -> str:
+        value = self.value
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+        return unquote(value)
+
+    def __repr__(self) -> str:
+        return f"<TestCookie {self.key}={self.value!r} domain={self.domain!r} path={self.path!r}>"
 
 
 class _AppTransport(httpx.ASGITransport):
@@ -210,6 +289,8 @@ class _AppTransport(httpx.ASGITransport):
         # scope is built before httpx's first await, so setting it here is safe.
         root = request.extensions.get(_ROOT_PATH, "")
         self.root_path = root
+        remote_addr = request.extensions.get(_REMOTE_ADDR)
+        self.client = (remote_addr or "127.0.0.1", 123)
         response = await super().handle_async_request(request)
         # Flask tests read `response.request.path` (below the root); httpx's request has `url`.
         path = request.url.path
@@ -295,6 +376,10 @@ class FlaskClient(httpx.AsyncClient):
         self._preserving = False
         self._kept: tuple[RequestContext, BaseException | None] | None = None
         self._lifespan: _Lifespan | None = None
+        #: Werkzeug-style defaults for every request: `REMOTE_ADDR` is the client
+        #: address the app sees, and `HTTP_<NAME>` keys are headers a request
+        #: does not set itself (`client.environ_base["HTTP_USER_AGENT"] = "Foo"`).
+        self.environ_base: dict[str, Any] = {"REMOTE_ADDR": "127.0.0.1"}
 
     # -- Flask's keyword arguments ------------------------------------------------------
     def _translate(self, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -322,8 +407,20 @@ class FlaskClient(httpx.AsyncClient):
             kwargs["content"] = data
         if content_type is not None:
             headers["Content-Type"] = content_type
-        for unsupported in ("environ_base", "environ_overrides", "buffered"):
-            kwargs.pop(unsupported, None)
+        environ = {**getattr(self, "environ_base", {}), **(kwargs.pop("environ_base", None) or {})}
+        overrides = kwargs.pop("environ_overrides", None) or {}
+        for key, value in environ.items():
+            name = _environ_header(key)
+            if name is not None and name not in headers:
+                headers[name] = str(value)
+        for key, value in overrides.items():
+            name = _environ_header(key)
+            if name is not None:
+                headers[name] = str(value)
+        remote_addr = overrides.get("REMOTE_ADDR", environ.get("REMOTE_ADDR"))
+        if remote_addr:
+            kwargs["extensions"] = {_REMOTE_ADDR: str(remote_addr)}
+        kwargs.pop("buffered", None)
         base_url = kwargs.pop("base_url", None)
         if headers:
             kwargs["headers"] = headers
@@ -363,7 +460,7 @@ class FlaskClient(httpx.AsyncClient):
             # Below the base URL's path, as in Flask (httpx's `join` would replace its last part).
             url = str(base.copy_with(path=root + "/")) + url.lstrip("/")
             if root:
-                kwargs["extensions"] = {_ROOT_PATH: root}
+                kwargs["extensions"] = {**kwargs.get("extensions", {}), _ROOT_PATH: root}
         if not self.use_cookies:
             self.cookies.clear()
         response = await super().request(method, url, **kwargs)
@@ -485,14 +582,14 @@ class FlaskClient(httpx.AsyncClient):
         )
 
     # -- cookies ---------------------------------------------------------------------------
-    def get_cookie(self, key: str, domain: str = "", path: str = "/") -> Any:
-        """The stored cookie named `key` (an `http.cookiejar.Cookie`), or None.
+    def get_cookie(self, key: str, domain: str = "", path: str = "/") -> TestCookie | None:
+        """The stored cookie named `key` (a `TestCookie`), or None.
 
         `domain` (any when empty) and `path` must match, as in Flask's client.
         """
         for cookie in self.cookies.jar:
             if cookie.name == key and cookie.path == path and _same_domain(cookie.domain, domain):
-                return cookie
+                return TestCookie(cookie)
         return None
 
     def set_cookie(
@@ -628,18 +725,19 @@ def _finish(coro: Coroutine[Any, Any, T]) -> T:
     )
 
 
+def _cookie_domain(domain: str) -> str:
+    """A cookie domain without a leading dot or the `.local` the jar adds to dotless hosts."""
+    domain = domain.lstrip(".").lower()
+    if domain.endswith(".local") and "." not in domain[:-6]:
+        domain = domain[:-6]
+    return domain
+
+
 def _same_domain(stored: str, wanted: str) -> bool:
     """Compare cookie domains, ignoring a leading dot and the `.local` of dotless hosts."""
     if not wanted:
         return True
-
-    def norm(domain: str) -> str:
-        domain = domain.lstrip(".").lower()
-        if domain.endswith(".local") and "." not in domain[:-6]:
-            domain = domain[:-6]
-        return domain
-
-    return norm(stored) == norm(wanted)
+    return _cookie_domain(stored) == _cookie_domain(wanted)
 
 
 def _is_file(value: Any) -> bool:
@@ -727,7 +825,6 @@ def build_request(app: Flask, *args: Any, **kwargs: Any) -> Request:
     body = hreq.content
     root_path = base.path.rstrip("/")
     raw_path = url.raw_path.split(b"?", 1)[0]
-    from urllib.parse import unquote
 
     scope: dict[str, Any] = {
         "type": "http",

@@ -19,9 +19,10 @@ PY="${PYTHON:-python3}"
 # The releases measured; change them here, and the stamp below reinstalls.
 SDISTS=(flask==3.1.3 flask-login==0.6.3 flask-wtf==1.3.0 flask-sqlalchemy==3.1.1 flask-cors==6.0.5)
 # What the suites need to run, from each project's test requirements.
-# Pinned to the versions in Flask 3.1.3's lock file: pytest 9.1 dropped a name its tests import.
+# pytest and Werkzeug as in Flask 3.1.3's lock file (pytest 9.1 dropped a name its tests
+# import); SQLAlchemy 2.1 breaks Flask-SQLAlchemy 3.1.1's own tests, with the real Flask too.
 TEST_DEPS=(pytest==9.0.2 pytest-timeout werkzeug==3.1.5 asgiref greenlet python-dotenv blinker
-  semantic-version "sqlalchemy>=2.0.16" Flask-Babel flask-reuploaded)
+  semantic-version "sqlalchemy>=2.0.16,<2.1" Flask-Babel flask-reuploaded)
 
 quiet_pip() {
   # pip's warnings about unreachable extra indexes are noise here.

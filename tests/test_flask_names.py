@@ -209,3 +209,64 @@ def test_builtin_commands_under_flask_names() -> None:
     assert isinstance(cli.run_command, click.Command)
     with pytest.raises(AttributeError, match="no_such_name"):
         cli.no_such_name  # noqa: B018
+
+
+def test_get_cookie_has_werkzeugs_attribute_names(app: Flask) -> None:
+    from datetime import datetime, timezone
+
+    from aioflask import make_response
+    from aioflask.testing import TestCookie
+
+    @app.route("/set")
+    def set_cookie() -> Any:
+        response = make_response("ok")
+        response.set_cookie("flavour", "oat%20meal", max_age=3600, httponly=True, samesite="Lax")
+        return response
+
+    client = app.test_client()
+    client.get("/set")
+    cookie = client.get_cookie("flavour")
+    assert isinstance(cookie, TestCookie)
+    assert cookie.key == cookie.name == "flavour"
+    assert cookie.value == "oat%20meal" and cookie.decoded_value == "oat meal"
+    assert cookie.http_only and cookie.same_site == "Lax" and not cookie.secure
+    assert cookie.path == "/" and cookie.domain == "localhost"
+    assert cookie.expires is not None
+    remaining = (cookie.expires - datetime.now(timezone.utc)).total_seconds()
+    assert 3500 < remaining <= 3600
+    assert cookie.jar_cookie.name == "flavour"
+
+
+def test_test_response_allow_vary_and_get_all(app: Flask) -> None:
+    @app.route("/", methods=["GET", "POST"])
+    def index() -> Any:
+        return "", 200, [("Vary", "Cookie"), ("Vary", "Accept-Encoding")]
+
+    client = app.test_client()
+    rv = client.options("/")
+    assert sorted(rv.allow) == ["GET", "HEAD", "OPTIONS", "POST"]
+    rv = client.get("/")
+    assert "cookie" in rv.vary and "accept-encoding" in rv.vary
+    assert rv.headers.get_all("Vary") == ["Cookie", "Accept-Encoding"]
+
+
+def test_environ_base_sets_the_client_address_and_default_headers(app: Flask) -> None:
+    @app.route("/")
+    def index() -> Any:
+        return {"addr": request.remote_addr, "ua": request.headers.get("User-Agent")}
+
+    client = app.test_client()
+    assert client.environ_base["REMOTE_ADDR"] == "127.0.0.1"
+    assert client.get("/").json["addr"] == "127.0.0.1"
+    client.environ_base["REMOTE_ADDR"] = "192.168.0.22"
+    client.environ_base["HTTP_USER_AGENT"] = "Foo"
+    assert client.get("/").json == {"addr": "192.168.0.22", "ua": "Foo"}
+    # A request's own header wins over the default; environ_overrides wins over both.
+    assert client.get("/", headers={"User-Agent": "Mine"}).json["ua"] == "Mine"
+    rv = client.get(
+        "/",
+        headers={"User-Agent": "Mine"},
+        environ_overrides={"HTTP_USER_AGENT": "Forced", "REMOTE_ADDR": "10.0.0.9"},
+    )
+    assert rv.json == {"addr": "10.0.0.9", "ua": "Forced"}
+    assert client.get("/", environ_base={"REMOTE_ADDR": "10.1.1.1"}).json["addr"] == "10.1.1.1"

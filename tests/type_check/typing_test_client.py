@@ -7,7 +7,6 @@ an async test; either way the response is typed. Checked by
 
 from __future__ import annotations
 
-from http.cookiejar import Cookie
 from typing import Any
 
 import httpx
@@ -16,7 +15,7 @@ from typing_extensions import assert_type
 from aioflask import Flask, request, session
 from aioflask.cli import FlaskCliRunner
 from aioflask.sessions import SessionMixin
-from aioflask.testing import FlaskClient, TestResponse
+from aioflask.testing import FlaskClient, TestCookie, TestResponse
 
 app = Flask(__name__)
 app.config.update(TESTING=True, SECRET_KEY="test")
@@ -82,7 +81,7 @@ def test_sync() -> None:
         sess["user_id"] = 1
 
     client.set_cookie("theme", "dark")
-    cookie: Cookie | None = client.get_cookie("theme")
+    cookie: TestCookie | None = client.get_cookie("theme")
     assert cookie is not None
     client.delete_cookie("theme")
 
