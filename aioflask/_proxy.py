@@ -63,6 +63,24 @@ class LocalProxy(Generic[T]):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._getter()(*args, **kwargs)
 
+    # `with request_ctx:` / `async with app_ctx:` use the context behind the proxy
+    # (special methods are looked up on the type, so __getattr__ cannot supply them).
+    def __enter__(self) -> Any:
+        target: Any = self._getter()
+        return target.__enter__()
+
+    def __exit__(self, *exc_info: Any) -> Any:
+        target: Any = self._getter()
+        return target.__exit__(*exc_info)
+
+    async def __aenter__(self) -> Any:
+        target: Any = self._getter()
+        return await target.__aenter__()
+
+    async def __aexit__(self, *exc_info: Any) -> Any:
+        target: Any = self._getter()
+        return await target.__aexit__(*exc_info)
+
     def __bool__(self) -> bool:
         try:
             obj = self._getter()

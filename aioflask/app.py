@@ -195,7 +195,7 @@ class Flask(Scaffold):
         from .cli import AppGroup
 
         #: The app's click command group: `@app.cli.command()` adds `aioflask` commands.
-        self.cli: AppGroup = AppGroup()
+        self.cli: AppGroup = AppGroup(name=self.name)
         self.before_serving_funcs: list[LifespanCallable] = []
         self.after_serving_funcs: list[LifespanCallable] = []
         #: Running background tasks (strong references; see `add_background_task`).
@@ -694,6 +694,7 @@ class Flask(Scaffold):
     def url_for(
         self,
         endpoint: str,
+        /,
         *,
         _anchor: str | None = None,
         _method: str | None = None,

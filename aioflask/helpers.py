@@ -32,6 +32,7 @@ _IRI_SAFE = "/%:@&?=+$,;#!~*'()[]"
 
 def url_for(
     endpoint: str,
+    /,
     *,
     _anchor: str | None = None,
     _method: str | None = None,

@@ -25,18 +25,27 @@ if TYPE_CHECKING:
     from .app import Flask
 
 
+#: The ASGI scope key of a request's own error stream (the test client's
+#: `errors_stream=` argument sets it); WSGI calls this `wsgi.errors`.
+ERRORS_STREAM_KEY = "aioflask.errors_stream"
+
+
 def _errors_stream() -> TextIO:
     ctx = _cv_request.get(None)
     if ctx is not None:
-        stream = ctx.request.environ.get("wsgi.errors")
+        request = ctx.request
+        stream = request.scope.get(ERRORS_STREAM_KEY)
+        if stream is None and "_environ" in request.__dict__:  # only if something built it
+            stream = request.environ.get("wsgi.errors")
         if stream is not None:
             return cast(TextIO, stream)
     return sys.stderr
 
 
-#: Where a request's errors go, as Flask's `wsgi_errors_stream`: the current
-#: `sys.stderr`, or the request's `environ["wsgi.errors"]` when something (a
-#: WSGI bridge) put one there. aioflask's own `default_handler` writes to stderr.
+#: Where a request's errors go, as Flask's `wsgi_errors_stream`: the request's
+#: own error stream when it has one (`client.get("/", errors_stream=buf)` in
+#: tests, or an `environ["wsgi.errors"]` that something put there), otherwise
+#: the current `sys.stderr`. `default_handler` writes to it.
 wsgi_errors_stream: TextIO = cast(TextIO, LocalProxy(_errors_stream, "wsgi_errors_stream"))
 
 
@@ -45,15 +54,17 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]  # TextIO
 
     Looking `sys.stderr` up late means a redirected stderr (a test's capture,
     a daemon's log file) receives the records, not the stream that was
-    current when aioflask was imported.
+    current when aioflask was imported. A record logged during a request
+    that has an error stream of its own goes there instead (see
+    `wsgi_errors_stream`).
     """
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
 
-    @property  # read-only: always the current stderr
+    @property  # read-only: always the current stderr, or the request's stream
     def stream(self) -> TextIO:
-        return sys.stderr
+        return _errors_stream()
 
     @stream.setter
     def stream(self, value: TextIO) -> None:

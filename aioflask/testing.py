@@ -45,6 +45,7 @@ from ._testing_ws import WebsocketSession as WebsocketSession
 from .cli import FlaskCliRunner as FlaskCliRunner
 from .ctx import RequestContext
 from .datastructures import HeaderSet, MultiDict
+from .logging import ERRORS_STREAM_KEY
 
 if TYPE_CHECKING:
     from starlette.types import Message, Receive, Scope, Send
@@ -270,6 +271,7 @@ class _AppTransport(httpx.ASGITransport):
     def __init__(self, client: FlaskClient) -> None:
         super().__init__(app=self._call_app)
         self._client = client
+        self._errors_stream: Any = None  # the `errors_stream=` of the request being sent
 
     async def _call_app(self, scope: Scope, receive: Receive, send: Send) -> None:
         client = self._client
@@ -282,6 +284,8 @@ class _AppTransport(httpx.ASGITransport):
                 kept[0].reattach()
                 await kept[0].apop(kept[1])
             scope[PRESERVE_KEY] = client._keep_context
+        if self._errors_stream is not None:
+            scope[ERRORS_STREAM_KEY] = self._errors_stream
         await client.application(scope, receive, send)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -291,6 +295,7 @@ class _AppTransport(httpx.ASGITransport):
         self.root_path = root
         remote_addr = request.extensions.get(_REMOTE_ADDR)
         self.client = (remote_addr or "127.0.0.1", 123)
+        self._errors_stream = request.extensions.get(ERRORS_STREAM_KEY)
         response = await super().handle_async_request(request)
         # Flask tests read `response.request.path` (below the root); httpx's request has `url`.
         path = request.url.path
@@ -417,9 +422,15 @@ class FlaskClient(httpx.AsyncClient):
             name = _environ_header(key)
             if name is not None:
                 headers[name] = str(value)
+        extensions: dict[str, Any] = {}
         remote_addr = overrides.get("REMOTE_ADDR", environ.get("REMOTE_ADDR"))
         if remote_addr:
-            kwargs["extensions"] = {_REMOTE_ADDR: str(remote_addr)}
+            extensions[_REMOTE_ADDR] = str(remote_addr)
+        errors_stream = kwargs.pop("errors_stream", None)
+        if errors_stream is not None:
+            extensions[ERRORS_STREAM_KEY] = errors_stream
+        if extensions:
+            kwargs["extensions"] = extensions
         kwargs.pop("buffered", None)
         base_url = kwargs.pop("base_url", None)
         if headers:
@@ -781,6 +792,7 @@ def _describe_request(
     headers: Any = None,
     query_string: Any = None,
     content_type: str | None = None,
+    errors_stream: Any = None,
     **_ignored: Any,
 ) -> tuple[httpx.URL, httpx.Request]:
     """The base URL and the encoded request that Flask's test arguments describe."""
@@ -797,6 +809,8 @@ def _describe_request(
         root = str(app.config["APPLICATION_ROOT"]).rstrip("/")
         base_url = f"{scheme}://{server_name}{root}/"
     kwargs: dict[str, Any] = {"headers": headers, "content_type": content_type}
+    if errors_stream is not None:
+        kwargs["errors_stream"] = errors_stream
     if query_string is not None:
         kwargs["query_string"] = query_string
     if json is not None:
@@ -840,6 +854,9 @@ def build_request(app: Flask, *args: Any, **kwargs: Any) -> Request:
         "client": ("127.0.0.1", 0),
         "server": (base.host, base.port or (443 if base.scheme == "https" else 80)),
     }
+    errors_stream = hreq.extensions.get(ERRORS_STREAM_KEY)
+    if errors_stream is not None:
+        scope[ERRORS_STREAM_KEY] = errors_stream
     sent = False
 
     async def receive() -> Message:

@@ -270,3 +270,77 @@ def test_environ_base_sets_the_client_address_and_default_headers(app: Flask) ->
     )
     assert rv.json == {"addr": "10.0.0.9", "ua": "Forced"}
     assert client.get("/", environ_base={"REMOTE_ADDR": "10.1.1.1"}).json["addr"] == "10.1.1.1"
+
+
+def test_errors_stream_receives_the_requests_log_records(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aioflask.logging import default_handler, wsgi_errors_stream
+
+    # Without pytest's capture handler, the app's logger gets `default_handler`.
+    monkeypatch.setattr(logging.root, "handlers", [])
+    monkeypatch.setattr(app.logger, "handlers", [])
+    app.logger.addHandler(default_handler)
+
+    @app.route("/")
+    def index() -> str:
+        app.logger.error("noted")
+        return ""
+
+    @app.route("/boom")
+    async def boom() -> str:
+        raise Exception("kaput")
+
+    app.testing = False
+    stream = io.StringIO()
+    app.test_client().get("/", errors_stream=stream)
+    assert "ERROR in test_flask_names: noted" in stream.getvalue()
+    stream = io.StringIO()
+    rv = app.test_client().get("/boom", errors_stream=stream)
+    assert rv.status_code == 500
+    assert "Exception on /boom [GET]" in stream.getvalue()
+    assert "Exception: kaput" in stream.getvalue()
+    with app.test_request_context(errors_stream=stream):
+        assert cast(Any, wsgi_errors_stream)._get_current_object() is stream
+
+
+def test_with_statement_through_the_context_proxies(app: Flask) -> None:
+    with app.test_request_context() as ctx:
+        pushed_app_ctx = cast(Any, app_ctx)._get_current_object()
+        with app_ctx as again:
+            assert again is pushed_app_ctx
+        with request_ctx as same:
+            assert same is ctx
+        assert request_ctx  # still pushed once
+    assert not request_ctx
+
+
+async def test_async_with_through_the_context_proxies(app: Flask) -> None:
+    async with app.app_context() as ctx:
+        async with app_ctx as same:
+            assert same is ctx
+        assert app_ctx
+    assert not app_ctx
+
+
+def test_url_for_takes_self_as_a_value(app: Flask) -> None:
+    from aioflask import url_for
+
+    @app.route("/<self>")
+    def view(self: str) -> str:
+        return self
+
+    with app.test_request_context():
+        assert url_for("view", self="me") == "/me"
+        assert app.url_for("view", self="you") == "/you"
+
+
+def test_app_cli_is_named_after_the_app(app: Flask) -> None:
+    assert app.cli.name == app.name == "names"
+
+
+def test_jsonify_rejects_args_and_kwargs_together(app: Flask) -> None:
+    from aioflask import jsonify
+
+    with app.app_context(), pytest.raises(TypeError, match="args or kwargs"):
+        jsonify(1, a=2)

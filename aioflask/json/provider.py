@@ -65,8 +65,8 @@ class JSONProvider:
         if kwargs:
             if args:
                 raise TypeError(
-                    "jsonify() and app.json.response() accept positional arguments or "
-                    "keyword arguments, not both; pass a single dict instead."
+                    "jsonify() and app.json.response() take either args or kwargs "
+                    "(positional or keyword arguments), not both; pass a single dict instead."
                 )
             return kwargs
         if len(args) == 1:
