@@ -606,7 +606,13 @@ class FlaskClient(httpx.AsyncClient):
     def set_cookie(
         self, key: str, value: str = "", domain: str = "localhost", path: str = "/"
     ) -> None:
-        """Store a cookie to send with later requests to `domain`."""
+        """Store a cookie to send with later requests to `domain`.
+
+        It replaces a stored cookie of the same name and path whose domain
+        differs only by a leading dot (`.example.com` as a server sets it).
+        """
+        if domain:
+            self.delete_cookie(key, domain, path)
         if domain and "." not in domain:
             # http.cookiejar files a dotless host such as `localhost` under
             # `localhost.local`; a cookie stored as plain `localhost` is never sent.

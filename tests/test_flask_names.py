@@ -344,3 +344,24 @@ def test_jsonify_rejects_args_and_kwargs_together(app: Flask) -> None:
 
     with app.app_context(), pytest.raises(TypeError, match="args or kwargs"):
         jsonify(1, a=2)
+
+
+def test_set_cookie_replaces_the_servers_cookie_of_that_domain(app: Flask) -> None:
+    from aioflask import make_response
+
+    @app.route("/set")
+    def set_cookie() -> Any:
+        response = make_response("ok")
+        response.set_cookie("remember", "server", domain=".example.com")
+        return response
+
+    @app.route("/read")
+    def read() -> Any:
+        return request.cookies.get("remember", "")
+
+    client = app.test_client()
+    client.get("http://www.example.com/set")
+    assert client.get("http://www.example.com/read").text == "server"
+    client.set_cookie("remember", "mine", domain="example.com")
+    assert client.get("http://www.example.com/read").text == "mine"
+    assert len([c for c in client.cookies.jar if c.name == "remember"]) == 1
