@@ -31,6 +31,7 @@ from .routing import BuildError, Map, Rule
 from .routing.hosts import normalize_host, subdomain_of
 from .scaffold import Scaffold, _endpoint_from_view_func, _methods_of, setupmethod
 from .sessions import SecureCookieSessionInterface, SessionInterface, SessionMixin
+from .templating import DispatchingJinjaLoader, Environment
 from .typing import ASGIApp, LifespanCallable, RouteCallable, TeardownCallable
 from .wrappers import Request, Response
 
@@ -105,6 +106,8 @@ class Flask(Scaffold):
     test_client_class: type[FlaskClient] | None = None
     test_cli_runner_class: type[FlaskCliRunner] | None = None
     jinja_options: dict[str, Any] = {}
+    #: The class of `jinja_env`; a subclass of `aioflask.templating.Environment`.
+    jinja_environment: type[Environment] = Environment
 
     default_config: dict[str, Any] = {
         "DEBUG": None,
@@ -271,12 +274,24 @@ class Flask(Scaffold):
 
     @property
     def jinja_env(self) -> jinja2.Environment:
-        """The Jinja environment, created on first use."""
+        """The Jinja environment, created on first use by `create_jinja_environment()`."""
         if self._jinja_env is None:
-            from .templating import create_environment
-
-            self._jinja_env = create_environment(self)
+            self._jinja_env = self.create_jinja_environment()
         return self._jinja_env
+
+    def create_jinja_environment(self) -> Environment:
+        """Build `jinja_env` (an instance of `jinja_environment`); override to change it."""
+        from .templating import create_environment
+
+        return create_environment(self)
+
+    def create_global_jinja_loader(self) -> jinja2.BaseLoader:
+        """The loader `jinja_env` uses: the app's and blueprints' template folders.
+
+        Override to load templates from elsewhere; `jinja_options["loader"]`
+        also replaces it.
+        """
+        return DispatchingJinjaLoader(self)
 
     # -- registration ------------------------------------------------------------------------------
     def _check_setup_finished(self, f_name: str) -> None:

@@ -180,6 +180,14 @@ class RequestContext:
         #: The exception that escaped the handlers (teardown functions receive it).
         self._unhandled: BaseException | None = None
 
+    def match_request(self) -> None:
+        """Match the request's URL against the app's rules (again), as Flask's method does.
+
+        aioflask matches before the session is opened, so a session interface
+        may read `request.endpoint` without calling this; calling it is harmless.
+        """
+        self.app.match_request(self.request)
+
     # -- session ---------------------------------------------------------
     @property
     def session(self) -> SessionMixin:

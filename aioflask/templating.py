@@ -130,7 +130,7 @@ class Environment(jinja2.Environment):
 
     def __init__(self, app: Flask, **options: Any) -> None:
         if "loader" not in options:
-            options["loader"] = DispatchingJinjaLoader(app)
+            options["loader"] = app.create_global_jinja_loader()
         super().__init__(**options)
         self.app = app
 
@@ -150,7 +150,7 @@ def create_environment(app: Flask) -> Environment:
     if "auto_reload" not in options:
         auto_reload = app.config["TEMPLATES_AUTO_RELOAD"]
         options["auto_reload"] = app.debug if auto_reload is None else bool(auto_reload)
-    env = Environment(app, **options)
+    env = app.jinja_environment(app, **options)
     env.globals.update(
         url_for=app.url_for,
         get_flashed_messages=get_flashed_messages,

@@ -365,3 +365,43 @@ def test_set_cookie_replaces_the_servers_cookie_of_that_domain(app: Flask) -> No
     client.set_cookie("remember", "mine", domain="example.com")
     assert client.get("http://www.example.com/read").text == "mine"
     assert len([c for c in client.cookies.jar if c.name == "remember"]) == 1
+
+
+def test_create_global_jinja_loader_can_be_overridden() -> None:
+    from jinja2 import BaseLoader, DictLoader
+
+    from aioflask import render_template
+
+    class MyFlask(Flask):
+        def create_global_jinja_loader(self) -> BaseLoader:
+            return DictLoader({"index.html": "Hello {{ who }}!"})
+
+    app = MyFlask("names")
+    with app.app_context():
+        assert render_template("index.html", who="loader") == "Hello loader!"
+
+
+def test_jinja_environment_class_attribute() -> None:
+    from aioflask.templating import Environment
+
+    class CustomEnvironment(Environment):
+        pass
+
+    class CustomFlask(Flask):
+        jinja_environment = CustomEnvironment
+
+    app = CustomFlask("names")
+    assert isinstance(app.jinja_env, CustomEnvironment)
+    assert app.jinja_env.app is app
+    assert isinstance(Flask("plain").jinja_env, Environment)
+
+
+def test_request_context_match_request(app: Flask) -> None:
+    @app.route("/here")
+    def here() -> str:
+        return ""
+
+    with app.test_request_context("/here") as ctx:
+        request.url_rule = None
+        ctx.match_request()
+        assert request.endpoint == "here"
