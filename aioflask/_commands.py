@@ -163,22 +163,32 @@ def shell_command() -> None:
 @click.option("--all-methods", is_flag=True, help="Also show HEAD and OPTIONS.")
 @with_appcontext
 def routes_command(sort: str, all_methods: bool) -> None:
-    """Print every route: endpoint, methods and rule, as a table."""
+    """Print every route: endpoint, methods, subdomain (when any rule has one) and rule."""
     rules = list(_cv_app.get().app.url_map.iter_rules())
     if not rules:
         click.echo("No routes were registered.")
         return
     hidden = set() if all_methods else {"HEAD", "OPTIONS"}
+    show_domain = any(getattr(rule, "subdomain", None) for rule in rules)
+    header = ["Endpoint", "Methods", "Subdomain", "Rule"]
+    columns = ["endpoint", "methods", "domain", "rule"]
     rows = [
-        [str(rule.endpoint), ", ".join(sorted((rule.methods or set()) - hidden)), rule.rule]
+        [
+            str(rule.endpoint),
+            ", ".join(sorted((rule.methods or set()) - hidden)),
+            getattr(rule, "subdomain", None) or "",
+            rule.rule,
+        ]
         for rule in rules
     ]
-    columns = ["endpoint", "methods", "rule"]
     if sort in columns:
         index = columns.index(sort)
         rows.sort(key=lambda row: row[index])
-    table = [["Endpoint", "Methods", "Rule"], *rows]
-    widths = [max(len(row[i]) for row in table) for i in range(3)]
+    if not show_domain:  # the column only when some rule is on a subdomain, as in Flask
+        header.pop(2)
+        rows = [row[:2] + row[3:] for row in rows]
+    table = [header, *rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     table.insert(1, ["-" * width for width in widths])
     for row in table:
         click.echo(

@@ -285,6 +285,16 @@ def test_routes_all_methods_and_sort(workdir: Path) -> None:
     assert [line.split()[0] for line in by_methods[2:]] == ["static", "index", "user"]
 
 
+def test_routes_show_subdomains_when_a_rule_has_one() -> None:
+    app = Flask("subs", static_folder=None)
+    app.add_url_rule("/a", subdomain="api", endpoint="a")
+    app.add_url_rule("/b", endpoint="b")
+    group = FlaskGroup(create_app=lambda: app)
+    lines = CliRunner().invoke(group, ["routes", "--sort", "domain"]).output.splitlines()
+    assert lines[0].split() == ["Endpoint", "Methods", "Subdomain", "Rule"]
+    assert [line.split() for line in lines[2:]] == [["b", "GET", "/b"], ["a", "GET", "api", "/a"]]
+
+
 def test_routes_without_routes(workdir: Path) -> None:
     write(
         workdir / "empty.py",
