@@ -69,7 +69,7 @@ async def _run(app: Flask, ctx: WebsocketContext, ws: Websocket) -> None:
     try:
         interface = app.session_interface
         if not interface.lazy_open and ctx._session is None:
-            session = await interface.open_session(app, request)
+            session = await app.ensure_async_call(interface.open_session, app, request)
             ctx._session = session if session is not None else interface.make_null_session(app)
         rv: Any = None
         try:

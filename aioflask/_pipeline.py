@@ -167,7 +167,7 @@ async def _save_session(self: Flask, ctx: RequestContext, response: Response) ->
         else:
             return
     if not interface.is_null_session(session):
-        await interface.save_session(self, session, response)
+        await self.ensure_async_call(interface.save_session, self, session, response)
 
 
 def make_response(self: Flask, rv: Any) -> Response:

@@ -10,7 +10,7 @@ import re
 import sys
 from collections.abc import Awaitable, Callable, Iterable, ValuesView
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 from urllib.parse import quote
 
 from starlette.types import Receive, Scope, Send
@@ -649,12 +649,16 @@ class Flask(Scaffold):
     async def _open_session(self, ctx: RequestContext) -> None:
         """Open the session before the hooks run, awaiting the interface (`lazy_open = False`)."""
         interface = self.session_interface
-        session = await interface.open_session(self, ctx.request)
+        # A Flask-style interface's plain `def open_session` runs on the request's thread.
+        session = await self.ensure_async_call(interface.open_session, self, ctx.request)
         ctx._session = session if session is not None else interface.make_null_session(self)
 
     def _open_session_now(self, request: Request) -> SessionMixin:
         interface = self.session_interface
         coro = interface.open_session(self, request)
+        if not inspect.iscoroutine(coro):  # a Flask-style `def open_session`
+            session = cast("SessionMixin | None", coro)
+            return session if session is not None else interface.make_null_session(self)
         try:
             coro.send(None)
         except StopIteration as stop:

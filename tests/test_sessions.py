@@ -946,3 +946,60 @@ async def test_docs_sessions_examples() -> None:
         sid = client.cookies["session"]
     store = app.session_interface.store  # type: ignore[attr-defined]
     assert store == {sid: {"n": 3}}
+
+
+class _DictSession(dict[str, Any], SessionMixin):
+    pass
+
+
+class _SyncStoreInterface(SessionInterface):
+    """A Flask-style interface: plain `def` methods, as Flask-Session and others write them."""
+
+    def __init__(self, lazy: bool = False) -> None:
+        self.lazy_open = lazy
+        self.store: dict[str, dict[str, Any]] = {}
+        self.threads: list[str] = []
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:  # type: ignore[override]
+        import threading
+
+        self.threads.append(threading.current_thread().name)
+        sid = request.cookies.get("sid")
+        if sid is None:
+            return None if request.path == "/none" else _DictSession()
+        return _DictSession(self.store.get(sid, {}))
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:  # type: ignore[override]
+        self.store["one"] = dict(session)
+        response.set_cookie("sid", "one")
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_a_sync_session_interface_works(lazy: bool) -> None:
+    import threading
+
+    app = Flask(__name__)
+    interface = _SyncStoreInterface(lazy)
+    app.session_interface = interface
+
+    @app.get("/set")
+    async def set_value() -> str:
+        session["n"] = 5
+        return "set"
+
+    @app.get("/get")
+    async def get_value() -> str:
+        return str(session.get("n"))
+
+    @app.get("/none")
+    async def none() -> str:
+        return session.__class__.__name__
+
+    client = app.test_client()
+    assert client.get("/set").text == "set"
+    assert interface.store == {"one": {"n": 5}}
+    assert client.get("/get").text == "5"
+    if not lazy:  # opened before the hooks: on a worker thread, never on the event loop
+        assert threading.main_thread().name not in interface.threads
+    client.cookies.clear()
+    assert app.test_client().get("/none").text == "NullSession"
