@@ -88,7 +88,7 @@ class WorkerPool:
     views than threads queue instead of deadlocking.
     """
 
-    def __init__(self, max_workers: int = 40) -> None:
+    def __init__(self, max_workers: int = 100) -> None:
         if max_workers < 1:
             raise ValueError("WorkerPool needs max_workers >= 1.")
         self.max_workers = max_workers
