@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import Message, Receive, Scope, Send
 
+from ._pipeline import full_dispatch_step
 from .background import start_pending, wait_for_background_tasks
 from .ctx import RequestContext
 from .logging import escape_log_text
@@ -42,7 +43,7 @@ async def handle_http(app: Flask, scope: Scope, receive: Receive, send: Send) ->
     try:
         app.match_request(request)
         try:
-            response = await app.full_dispatch_request(ctx)
+            response = await full_dispatch_step(app, ctx)
             timeout = app.config.get("RESPONSE_TIMEOUT")
             # The context stays up while the body is sent (Flask's stream_with_context),
             # so an error raised by a streamed body reaches the teardown functions too.

@@ -10,7 +10,7 @@ import re
 import sys
 from collections.abc import Awaitable, Callable, Iterable, ValuesView
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 from urllib.parse import quote
 
 from starlette.types import Receive, Scope, Send
@@ -821,6 +821,20 @@ class Flask(Scaffold):
         return _make_redirect(self.response_class, location, code)
 
     # -- the pipeline, error handling and teardown (their code is in _pipeline.py) ----
+    #: True once a pipeline method is replaced on the instance or overridden in a
+    #: subclass; the server then calls the app's own methods (see _pipeline.py).
+    _aio_custom_pipeline: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not _pipeline.PIPELINE_METHODS.isdisjoint(vars(cls)):
+            cls._aio_custom_pipeline = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _pipeline.PIPELINE_METHODS:
+            object.__setattr__(self, "_aio_custom_pipeline", True)
+        object.__setattr__(self, name, value)
+
     full_dispatch_request = _pipeline.full_dispatch_request
     preprocess_request = _pipeline.preprocess_request
     dispatch_request = _pipeline.dispatch_request
