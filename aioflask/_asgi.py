@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from typing import TYPE_CHECKING, Any
 
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from ._pipeline import full_dispatch_step
 from .background import start_pending, wait_for_background_tasks
 from .ctx import RequestContext
+from .logging import escape_log_text
 from .signals import appcontext_pushed
 
 if TYPE_CHECKING:
@@ -39,10 +43,14 @@ async def handle_http(app: Flask, scope: Scope, receive: Receive, send: Send) ->
     try:
         app.match_request(request)
         try:
-            response = await app.full_dispatch_request(ctx)
+            response = await full_dispatch_step(app, ctx)
+            timeout = app.config.get("RESPONSE_TIMEOUT")
             # The context stays up while the body is sent (Flask's stream_with_context),
             # so an error raised by a streamed body reaches the teardown functions too.
-            await response(scope, receive, send)
+            if timeout and _may_block(response):
+                await _send_with_deadline(app, response, timeout, scope, receive, send)
+            else:
+                await response(scope, receive, send)
         except BaseException as e:
             error = e
             raise
@@ -62,6 +70,86 @@ async def handle_http(app: Flask, scope: Scope, receive: Receive, send: Send) ->
             if isinstance(pending, list):
                 # The contexts are popped here, so the tasks do not inherit them.
                 start_pending(app, pending)
+
+
+#: A body up to this size fits the server's write buffer, so sending it never waits
+#: for the client (asyncio's default high-water mark is 64 KiB).
+_BUFFERED = 64 * 1024
+#: The size of the messages a large body is split into when `RESPONSE_TIMEOUT` is on.
+_PIECE = 256 * 1024
+
+
+def _may_block(response: Any) -> bool:
+    """Whether sending `response` can wait on the client: a stream or a large body."""
+    if getattr(response, "_stream", None) is not None:
+        return True
+    body = getattr(response, "body", None)
+    return not isinstance(body, bytes) or len(body) > _BUFFERED
+
+
+class SendTimeout(OSError):
+    """One `send` of a response waited longer than `RESPONSE_TIMEOUT` for the client."""
+
+
+async def _send_with_deadline(
+    app: Flask, response: Any, timeout: float, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """Send `response`, giving up on a client that stops reading (`RESPONSE_TIMEOUT`).
+
+    Each `send` may wait `timeout` seconds for the server's write buffer to
+    drain. Past that the send fails as it does for a vanished client (a
+    streamed body is closed, teardown runs) and the connection is dropped: on
+    uvicorn it is aborted, which frees the unsent data at once; elsewhere the
+    app returns with the response unfinished, and the server closes it.
+
+    A server takes a whole message into its buffer before it waits, so a
+    large body is handed over in `_PIECE`-sized messages: the wait then
+    comes before each piece, and the server never holds more than about one.
+    """
+    timed_out = False
+
+    async def timed_send(message: Message) -> None:
+        body = message.get("body", b"")
+        if len(body) > _PIECE and message["type"] == "http.response.body":
+            more = message.get("more_body", False)
+            view = memoryview(body)
+            for start in range(0, len(body), _PIECE):
+                end = start + _PIECE
+                last = not more and end >= len(body)
+                chunk = bytes(view[start:end])
+                await send_one({"type": "http.response.body", "body": chunk, "more_body": not last})
+        else:
+            await send_one(message)
+
+    async def send_one(message: Message) -> None:
+        nonlocal timed_out
+        try:
+            if sys.version_info >= (3, 11):
+                async with asyncio.timeout(timeout):
+                    await send(message)
+            else:  # pragma: no cover - Python 3.10
+                await asyncio.wait_for(send(message), timeout)
+        except asyncio.TimeoutError:
+            timed_out = True
+            raise SendTimeout(f"the client read nothing for {timeout} s") from None
+
+    try:
+        await response(scope, receive, timed_send)
+    except SendTimeout:
+        pass  # a plain body; a streamed one ends as for a vanished client
+    if not timed_out:
+        return
+    app.logger.warning(
+        "Dropped the connection of %s %s: the client read nothing for %s s (RESPONSE_TIMEOUT).",
+        scope.get("method", "?"),
+        escape_log_text(scope.get("path", "")),
+        timeout,
+    )
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    abort = getattr(transport, "abort", None)
+    if callable(abort):
+        abort()
+        await asyncio.sleep(0)  # let the server see the connection go
 
 
 def _has_ambiguous_framing(scope: Scope) -> bool:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import Receive, Scope, Send
 
+from ._pipeline import handle_user_exception_step
 from .exceptions import HTTPException, InternalServerError, RequestRedirect
 from .websocket import (
     Websocket,
@@ -81,13 +82,13 @@ async def _run(app: Flask, ctx: WebsocketContext, ws: Websocket) -> None:
             await ws.close(e.code, _short_reason(e.description))
         except HTTPException as e:
             if not ws.accepted:
-                rv = await app.handle_user_exception(e, ctx)
+                rv = await handle_user_exception_step(app, ctx, e)
             else:
                 await ws.close(1008 if (e.code or 500) < 500 else 1011, _reason_of(e))
         except Exception as e:
             if ws.accepted:
                 raise
-            rv = await app.handle_user_exception(e, ctx)  # error handlers, else re-raised
+            rv = await handle_user_exception_step(app, ctx, e)  # error handlers, else re-raised
         response: Response | None = None
         if rv is not None and not ws.accepted and not ws.closed:
             response = app.make_response(rv)

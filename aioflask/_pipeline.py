@@ -7,12 +7,15 @@ application object itself. Their order follows Flask 3.1's request lifecycle.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import inspect
+from collections.abc import Callable, Coroutine
 from itertools import chain
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ._convert import make_response as _make_response
+from ._threads import _run_coro_blocking
 from .ctx import RequestContext, _is_async_callable
 from .exceptions import (
     BadRequest,
@@ -37,8 +40,10 @@ from .wrappers import Response
 if TYPE_CHECKING:
     from .app import Flask
 
+T = TypeVar("T")
 
-async def full_dispatch_request(self: Flask, ctx: RequestContext | None = None) -> Response:
+
+async def _aio_full_dispatch_request(self: Flask, ctx: RequestContext | None = None) -> Response:
     """Read the body, run the hooks and the view, and turn the result into a response.
 
     Here and in the other pipeline methods `ctx` is the current request
@@ -46,7 +51,8 @@ async def full_dispatch_request(self: Flask, ctx: RequestContext | None = None) 
     """
     if ctx is None:
         ctx = _cv_request.get()
-    self._got_first_request = True
+    if not self._got_first_request:
+        self._got_first_request = True
     request = ctx.request
     try:
         if not self.session_interface.lazy_open and ctx._session is None:
@@ -59,20 +65,31 @@ async def full_dispatch_request(self: Flask, ctx: RequestContext | None = None) 
                     request._defer_body()  # the view reads it (see `stream_body`)
                 else:
                     await request._load_body()
-            rv = await self.preprocess_request(ctx)
-            if rv is None:
-                rv = await self.dispatch_request(ctx)
+            if self._aio_custom_pipeline:
+                rv = await _custom_step(self, ctx, "preprocess_request")
+                if rv is None:
+                    rv = await _custom_step(self, ctx, "dispatch_request")
+            else:
+                rv = await _aio_preprocess_request(self, ctx)
+                if rv is None:
+                    rv = await _aio_dispatch_request(self, ctx)
         except Exception as e:
-            rv = await self.handle_user_exception(e, ctx)
-        response = await self.finalize_request(rv, ctx)
+            rv = await handle_user_exception_step(self, ctx, e)
+        if self._aio_custom_pipeline:
+            response = cast(Response, await _custom_step(self, ctx, "finalize_request", rv))
+        else:
+            response = await _aio_finalize_request(self, rv, ctx)
     except Exception as e:
-        response = await self.handle_exception(e, ctx)
+        if self._aio_custom_pipeline:
+            response = cast(Response, await _custom_step(self, ctx, "handle_exception", e))
+        else:
+            response = await _aio_handle_exception(self, e, ctx)
     if request._aio_close_connection:  # the client stalled while sending its body
         request._close_connection(response)
     return response
 
 
-async def preprocess_request(self: Flask, ctx: RequestContext | None = None) -> Any:
+async def _aio_preprocess_request(self: Flask, ctx: RequestContext | None = None) -> Any:
     """Run the URL value preprocessors and `before_request` hooks (app, then blueprints)."""
     if ctx is None:
         ctx = _cv_request.get()
@@ -91,7 +108,7 @@ async def preprocess_request(self: Flask, ctx: RequestContext | None = None) -> 
     return None
 
 
-async def dispatch_request(self: Flask, ctx: RequestContext | None = None) -> Any:
+async def _aio_dispatch_request(self: Flask, ctx: RequestContext | None = None) -> Any:
     """Raise a stored routing error, answer automatic OPTIONS, or call the view."""
     if ctx is None:
         ctx = _cv_request.get()
@@ -100,7 +117,7 @@ async def dispatch_request(self: Flask, ctx: RequestContext | None = None) -> An
         raise request.routing_exception
     rule = cast(Rule, request.url_rule)
     if request.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
-        return self.make_default_options_response(ctx)
+        return self.make_default_options_response()
     view = self.view_functions[rule.endpoint]  # type: ignore[index]  # rules have endpoints
     return await self.ensure_async_call(view, **(request.view_args or {}))
 
@@ -115,13 +132,18 @@ def make_default_options_response(self: Flask, ctx: RequestContext | None = None
     return rv
 
 
-async def finalize_request(
+async def _aio_finalize_request(
     self: Flask, rv: Any, ctx: RequestContext | None = None, from_error_handler: bool = False
 ) -> Response:
     """`make_response`, the after-request hooks and the session save, then `request_finished`."""
+    if ctx is None:
+        ctx = _cv_request.get()
     response = self.make_response(rv)
     try:
-        response = await self.process_response(response, ctx)
+        if self._aio_custom_pipeline:
+            response = await _custom_step(self, ctx, "process_response", response)
+        else:
+            response = await _aio_process_response(self, response, ctx)
         if request_finished.receivers:
             await _send_async(request_finished, self, response=response)
     except Exception:
@@ -131,7 +153,7 @@ async def finalize_request(
     return response
 
 
-async def process_response(
+async def _aio_process_response(
     self: Flask, response: Response, ctx: RequestContext | None = None
 ) -> Response:
     """Run `after_this_request` callbacks, `after_request` hooks, then save the session."""
@@ -216,7 +238,7 @@ def _find_error_handler(
     return None
 
 
-async def handle_http_exception(
+async def _aio_handle_http_exception(
     self: Flask, e: HTTPException, ctx: RequestContext | None = None
 ) -> Any:
     """Use the registered handler for an HTTP error, or the error's own response."""
@@ -230,7 +252,7 @@ async def handle_http_exception(
     return await self.ensure_async_call(handler, e)
 
 
-async def handle_user_exception(
+async def _aio_handle_user_exception(
     self: Flask, e: Exception, ctx: RequestContext | None = None
 ) -> Any:
     """Handle an exception from a hook or view, or re-raise it when nothing handles it."""
@@ -239,14 +261,16 @@ async def handle_user_exception(
     if isinstance(e, BadRequestKeyError) and (self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]):
         e.show_exception = True
     if isinstance(e, HTTPException) and not self.trap_http_exception(e):
-        return await self.handle_http_exception(e, ctx)
+        if self._aio_custom_pipeline:
+            return await _custom_step(self, ctx, "handle_http_exception", e)
+        return await _aio_handle_http_exception(self, e, ctx)
     handler = self._find_error_handler(e, ctx.request.blueprints)
     if handler is None:
         raise e
     return await self.ensure_async_call(handler, e)
 
 
-async def handle_exception(
+async def _aio_handle_exception(
     self: Flask, e: Exception, ctx: RequestContext | None = None
 ) -> Response:
     """An unhandled exception: re-raise it (testing/debug) or answer 500."""
@@ -271,7 +295,9 @@ async def handle_exception(
             self.logger.exception("The error handler for a 500 raised an error")
             rv = server_error
     try:
-        return await self.finalize_request(rv, ctx, from_error_handler=True)
+        if self._aio_custom_pipeline:
+            return cast(Response, await _custom_step(self, ctx, "finalize_request", rv, True))
+        return await _aio_finalize_request(self, rv, ctx, from_error_handler=True)
     except Exception:
         self.logger.exception("Building the 500 response failed")
         return server_error.get_response()
@@ -345,3 +371,131 @@ def do_teardown_appcontext_sync(self: Flask, exc: BaseException | None = None) -
         self.ensure_sync(func)(exc)
     if appcontext_tearing_down.receivers:
         _send_sync(appcontext_tearing_down, self, exc=exc)
+
+
+# -- Flask's sync method contract ----------------------------------------------------------
+# Flask's pipeline methods are plain methods, and extensions wrap and override them
+# with plain functions (`app.handle_exception = wrap(app.handle_exception)`). The
+# public methods below keep that contract on top of the async steps above: called
+# from sync code (a worker thread, or no event loop) they return the result; called
+# on the event loop they return the coroutine, so `await app.handle_exception(e)`
+# works in async code. The pipeline runs the `_aio_*` steps directly unless the app
+# has a wrapped or overridden step (`Flask._aio_custom_pipeline`): then it calls the
+# app's own method, on the request's worker thread when it is a plain function.
+
+#: The pipeline methods an app or subclass may replace, with Flask's signatures.
+PIPELINE_METHODS = frozenset(
+    {
+        "full_dispatch_request",
+        "preprocess_request",
+        "dispatch_request",
+        "finalize_request",
+        "process_response",
+        "handle_http_exception",
+        "handle_user_exception",
+        "handle_exception",
+    }
+)
+
+
+def _sync_or_awaitable(coro: Coroutine[Any, Any, T]) -> Any:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _run_coro_blocking(coro)
+    return coro
+
+
+def full_dispatch_request(self: Flask) -> Any:
+    """Read the body, run the hooks and the view, and make the response (Flask's method)."""
+    return _sync_or_awaitable(_aio_full_dispatch_request(self, _cv_request.get()))
+
+
+def preprocess_request(self: Flask) -> Any:
+    """Run the URL value preprocessors and `before_request` hooks (Flask's method)."""
+    return _sync_or_awaitable(_aio_preprocess_request(self, _cv_request.get()))
+
+
+def dispatch_request(self: Flask) -> Any:
+    """Call the view for the current request, or raise its routing error (Flask's method)."""
+    return _sync_or_awaitable(_aio_dispatch_request(self, _cv_request.get()))
+
+
+def finalize_request(self: Flask, rv: Any, from_error_handler: bool = False) -> Any:
+    """Make the response, run the after-request hooks, save the session (Flask's method)."""
+    ctx = _cv_request.get()
+    return _sync_or_awaitable(_aio_finalize_request(self, rv, ctx, from_error_handler))
+
+
+def process_response(self: Flask, response: Response) -> Any:
+    """Run `after_this_request` callbacks and `after_request` hooks (Flask's method)."""
+    return _sync_or_awaitable(_aio_process_response(self, response, _cv_request.get()))
+
+
+def handle_http_exception(self: Flask, e: HTTPException) -> Any:
+    """Call the error handler for an HTTP error, or return the error (Flask's method)."""
+    return _sync_or_awaitable(_aio_handle_http_exception(self, e, _cv_request.get()))
+
+
+def handle_user_exception(self: Flask, e: Exception) -> Any:
+    """Call the error handler for `e`, or re-raise it (Flask's method)."""
+    return _sync_or_awaitable(_aio_handle_user_exception(self, e, _cv_request.get()))
+
+
+def handle_exception(self: Flask, e: Exception) -> Any:
+    """Answer an unhandled exception with a 500, or re-raise it (Flask's method)."""
+    return _sync_or_awaitable(_aio_handle_exception(self, e, _cv_request.get()))
+
+
+_STOCK: dict[str, Callable[..., Any]] = {
+    "full_dispatch_request": full_dispatch_request,
+    "preprocess_request": preprocess_request,
+    "dispatch_request": dispatch_request,
+    "finalize_request": finalize_request,
+    "process_response": process_response,
+    "handle_http_exception": handle_http_exception,
+    "handle_user_exception": handle_user_exception,
+    "handle_exception": handle_exception,
+}
+
+
+async def _custom_step(self: Flask, ctx: RequestContext, name: str, *args: Any) -> Any:
+    """Run pipeline step `name` through the app's own method (it may be wrapped)."""
+    method = getattr(self, name)
+    if getattr(method, "__func__", None) is _STOCK[name]:  # this step is not replaced
+        return await _ASYNC[name](self, *args[:1], ctx, *args[1:])
+    if _is_async_callable(method):
+        rv = await method(*args)
+    else:
+        # Flask code: runs on the request's thread; what it calls of the async
+        # pipeline runs on the loop meanwhile and hands back the result.
+        rv = await ctx.run_sync(method, *args)
+    if inspect.isawaitable(rv):
+        rv = await rv
+    return rv
+
+
+async def handle_user_exception_step(self: Flask, ctx: RequestContext, e: Exception) -> Any:
+    """The `handle_user_exception` step, as the server and the websocket code call it."""
+    if self._aio_custom_pipeline:
+        return await _custom_step(self, ctx, "handle_user_exception", e)
+    return await _aio_handle_user_exception(self, e, ctx)
+
+
+async def full_dispatch_step(self: Flask, ctx: RequestContext) -> Response:
+    """The `full_dispatch_request` step, as the server calls it."""
+    if self._aio_custom_pipeline:
+        return cast(Response, await _custom_step(self, ctx, "full_dispatch_request"))
+    return await _aio_full_dispatch_request(self, ctx)
+
+
+_ASYNC: dict[str, Callable[..., Any]] = {
+    "full_dispatch_request": _aio_full_dispatch_request,
+    "preprocess_request": _aio_preprocess_request,
+    "dispatch_request": _aio_dispatch_request,
+    "finalize_request": _aio_finalize_request,
+    "process_response": _aio_process_response,
+    "handle_http_exception": _aio_handle_http_exception,
+    "handle_user_exception": _aio_handle_user_exception,
+    "handle_exception": _aio_handle_exception,
+}

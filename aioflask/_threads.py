@@ -15,6 +15,7 @@ loops of the sync test client alike.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextvars
 import queue
 import threading
@@ -32,6 +33,18 @@ _Job = tuple[
     tuple[Any, ...],
     dict[str, Any],
 ]
+
+
+#: What a worker thread is running now: the job's event loop and the worker.
+_current = threading.local()
+
+#: Put on a worker's queue to wake it while it waits in `serve_until`.
+_WAKE: Any = object()
+
+
+def current_job() -> tuple[asyncio.AbstractEventLoop, Worker] | None:
+    """The loop and worker of the job this thread runs, when it is a worker thread."""
+    return getattr(_current, "job", None)
 
 
 def _deliver(fut: asyncio.Future[Any], ok: bool, value: Any) -> None:
@@ -56,18 +69,43 @@ class Worker:
             job = self._jobs.get()
             if job is None:
                 return
-            fut, loop, ctx, func, args, kwargs = job
-            try:
-                result = ctx.run(func, *args, **kwargs)
-            except BaseException as exc:  # handed to the awaiting request
-                ok, value = False, exc
-            else:
-                ok, value = True, result
-            try:
-                loop.call_soon_threadsafe(_deliver, fut, ok, value)
-            except RuntimeError:  # the loop was closed while we worked
-                pass
-            del job, fut, ctx, func, args, kwargs, value
+            if job is not _WAKE:
+                self._run_job(job)
+            del job
+
+    def _run_job(self, job: _Job) -> None:
+        fut, loop, ctx, func, args, kwargs = job
+        outer = getattr(_current, "job", None)
+        _current.job = (loop, self)
+        try:
+            result = ctx.run(func, *args, **kwargs)
+        except BaseException as exc:  # handed to the awaiting request
+            ok, value = False, exc
+        else:
+            ok, value = True, result
+        finally:
+            _current.job = outer
+        try:
+            loop.call_soon_threadsafe(_deliver, fut, ok, value)
+        except RuntimeError:  # the loop was closed while we worked
+            pass
+
+    def serve_until(self, done: concurrent.futures.Future[Any]) -> None:
+        """Run jobs sent to this worker until `done` completes (called on its own thread).
+
+        Sync code on this thread that waits for a coroutine on the loop calls
+        this instead of blocking: the coroutine may need this very thread (a
+        `def` handler of the same request), and it gets it.
+        """
+        done.add_done_callback(lambda _: self._jobs.put(_WAKE))
+        while not done.done():
+            job = self._jobs.get()
+            if job is None:  # stopping: let the main loop see it after this wait
+                self._jobs.put(None)
+                done.result()
+                return
+            if job is not _WAKE:
+                self._run_job(job)
 
     async def run(self, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run `func(*args, **kwargs)` on this thread in a copy of the current context."""
@@ -88,7 +126,7 @@ class WorkerPool:
     views than threads queue instead of deadlocking.
     """
 
-    def __init__(self, max_workers: int = 40) -> None:
+    def __init__(self, max_workers: int = 100) -> None:
         if max_workers < 1:
             raise ValueError("WorkerPool needs max_workers >= 1.")
         self.max_workers = max_workers
@@ -140,7 +178,19 @@ default_pool = WorkerPool()
 
 
 def _run_coro_blocking(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine to completion from sync code (a `with` block)."""
+    """Run a coroutine to completion from sync code (a `with` block, a `def` view).
+
+    On a worker thread the coroutine runs on the loop of the request that
+    sent the job, in the caller's context, and the thread keeps serving that
+    request's sync calls meanwhile (`Worker.serve_until`).
+    """
+    job = current_job()
+    if job is not None:
+        loop, worker = job
+        if not loop.is_closed():
+            done = asyncio.run_coroutine_threadsafe(coro, loop)
+            worker.serve_until(done)
+            return done.result()
     try:
         asyncio.get_running_loop()
     except RuntimeError:

@@ -10,13 +10,13 @@ import re
 import sys
 from collections.abc import Awaitable, Callable, Iterable, ValuesView
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast, overload
 from urllib.parse import quote
 
 from starlette.types import Receive, Scope, Send
 
 from . import _asgi, _asgi_ws, _pipeline
-from ._threads import _run_coro_blocking, default_pool
+from ._threads import WorkerPool, _run_coro_blocking, default_pool
 from .config import Config
 from .ctx import AppContext, RequestContext, _AppCtxGlobals, _is_async_callable
 from .exceptions import (
@@ -133,11 +133,19 @@ class Flask(Scaffold):
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         "MAX_FORM_MEMORY_SIZE": 500_000,
         "MAX_FORM_PARTS": 1_000,
-        # Not in Flask: most fields of an urlencoded body (MAX_FORM_PARTS counts
-        # multipart parts only), and seconds to wait for each chunk of a body
-        # (408 after that; None waits forever). See docs/request-body.md.
-        "MAX_FORM_FIELDS": 1_000,
+        # Not in Flask: an optional cap on urlencoded fields (None: Flask's rule,
+        # the body as a whole is bounded by MAX_FORM_MEMORY_SIZE); seconds to wait
+        # for each chunk of a body; the whole body may take BODY_DEADLINE seconds
+        # plus one second per BODY_MIN_RATE bytes (408 past either; None turns a
+        # limit off); seconds one send of a response may block on a client that
+        # does not read (then the connection is dropped); worker threads for
+        # `def` code. See docs/request-body.md, docs/responses.md, docs/async.md.
+        "MAX_FORM_FIELDS": None,
         "BODY_TIMEOUT": 60.0,
+        "BODY_DEADLINE": 30.0,
+        "BODY_MIN_RATE": 1024,
+        "RESPONSE_TIMEOUT": 60.0,
+        "WORKER_THREADS": 100,
         "SEND_FILE_MAX_AGE_DEFAULT": None,
         "TRAP_BAD_REQUEST_ERRORS": None,
         "TRAP_HTTP_EXCEPTIONS": False,
@@ -208,6 +216,7 @@ class Flask(Scaffold):
         self.subdomain_matching = subdomain_matching
         self._got_first_request = False
         self._async_cache: dict[Any, bool] = {}
+        self._worker_pool: WorkerPool | None = None
         self._jinja_env: jinja2.Environment | None = None
         self._logger: logging.Logger | None = None
         if self.has_static_folder:
@@ -626,14 +635,31 @@ class Flask(Scaffold):
         if ctx is not None:
             rv = await ctx.run_sync(f, *args, **kwargs)
         else:
-            worker = await default_pool.acquire()
+            pool = self.worker_pool
+            worker = await pool.acquire()
             try:
                 rv = await worker.run(f, *args, **kwargs)
             finally:
-                default_pool.release(worker)
+                pool.release(worker)
         if inspect.isawaitable(rv):
             rv = await rv
         return rv
+
+    @property
+    def worker_pool(self) -> WorkerPool:
+        """The threads that run this app's `def` views, hooks and handlers.
+
+        Sized by `WORKER_THREADS` when first used. Apps that keep the default
+        share one pool; a request holds one thread from its first `def`
+        callable to its end, so the size is the number of requests that can
+        run sync code at once (the rest wait for a thread, off the loop).
+        """
+        pool = self._worker_pool
+        if pool is None:
+            size = self.config.get("WORKER_THREADS") or default_pool.max_workers
+            pool = default_pool if size == default_pool.max_workers else WorkerPool(size)
+            self._worker_pool = pool
+        return pool
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         """Return a function callable from sync code (async functions are run to completion)."""
@@ -815,6 +841,20 @@ class Flask(Scaffold):
         return _make_redirect(self.response_class, location, code)
 
     # -- the pipeline, error handling and teardown (their code is in _pipeline.py) ----
+    #: True once a pipeline method is replaced on the instance or overridden in a
+    #: subclass; the server then calls the app's own methods (see _pipeline.py).
+    _aio_custom_pipeline: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not _pipeline.PIPELINE_METHODS.isdisjoint(vars(cls)):
+            cls._aio_custom_pipeline = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _pipeline.PIPELINE_METHODS:
+            object.__setattr__(self, "_aio_custom_pipeline", True)
+        object.__setattr__(self, name, value)
+
     full_dispatch_request = _pipeline.full_dispatch_request
     preprocess_request = _pipeline.preprocess_request
     dispatch_request = _pipeline.dispatch_request

@@ -15,7 +15,7 @@ from contextvars import Token
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from ._threads import Worker, default_pool
+from ._threads import Worker
 from .globals import _cv_app, _cv_request, _get_req_ctx
 from .signals import (
     _send_async,
@@ -207,7 +207,8 @@ class RequestContext:
         """Run a sync callable on this request's worker thread (checked out on first use)."""
         worker = self._worker
         if worker is None:
-            worker = await default_pool.acquire()
+            pool = self.app.worker_pool
+            worker = await pool.acquire()
             if not self._tokens:
                 # The request has ended (a task it spawned runs on), maybe while this
                 # call waited for a worker: borrow one for this call only, so none is
@@ -215,9 +216,9 @@ class RequestContext:
                 try:
                     return await worker.run(func, *args, **kwargs)
                 finally:
-                    default_pool.release(worker)
+                    pool.release(worker)
             if self._worker is not None:  # another task of this request got one meanwhile
-                default_pool.release(worker)
+                pool.release(worker)
                 worker = self._worker
             else:
                 self._worker = worker
@@ -225,7 +226,7 @@ class RequestContext:
 
     def release_worker(self) -> None:
         if self._worker is not None:
-            default_pool.release(self._worker)
+            self.app.worker_pool.release(self._worker)
             self._worker = None
 
     # -- push / pop ----------------------------------------------------------

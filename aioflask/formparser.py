@@ -59,23 +59,23 @@ def _form_unquote(raw: bytes) -> str:
 
 
 def parse_urlencoded(
-    body: bytes, max_fields: int | None = None, max_field_size: int | None = None
+    body: bytes, max_fields: int | None = None, max_size: int | None = None
 ) -> Fields:
     """Parse an urlencoded body into `(name, value)` pairs, in order.
 
     Only `&` separates fields (`a=1;b=2` is one field `a` with the value
     `1;b=2`, as browsers send it). Names and values are UTF-8; bytes that are
-    not valid UTF-8 become U+FFFD. More than `max_fields` non-empty fields,
-    or one field (`name=value`, still encoded) longer than `max_field_size`
-    bytes, raises `RequestEntityTooLarge` before anything is decoded.
+    not valid UTF-8 become U+FFFD. A body longer than `max_size` bytes
+    (`MAX_FORM_MEMORY_SIZE`), or with more than `max_fields` non-empty fields
+    (`MAX_FORM_FIELDS`, unlimited unless set), raises `RequestEntityTooLarge`
+    before anything is decoded.
     """
+    if max_size is not None and len(body) > max_size:
+        raise _too_large(f"the body is over {max_size} bytes (MAX_FORM_MEMORY_SIZE)")
     pairs: Fields = []
     for count, match in enumerate(_URLENCODED_FIELD.finditer(body), 1):
         if max_fields is not None and count > max_fields:
             raise _too_large(f"more than {max_fields} fields (MAX_FORM_FIELDS)")
-        start, end = match.span()
-        if max_field_size is not None and end - start > max_field_size:
-            raise _too_large(f"a field is over {max_field_size} bytes (MAX_FORM_MEMORY_SIZE)")
         name, _, value = match.group().partition(b"=")
         pairs.append((_form_unquote(name), _form_unquote(value)))
     return pairs

@@ -55,16 +55,28 @@ def test_setup_pyproject_hatchling_package_typed_python_310_and_dependencies() -
 
 def _make_target(makefile: str, name: str) -> tuple[str, str]:
     """The prerequisites and the recipe of one Makefile target."""
-    match = re.search(rf"^{name}:(.*)\n((?:\t.*\n)*)", makefile, re.M)
+    match = re.search(rf"^{re.escape(name)}:(.*)\n((?:\t.*\n)*)", makefile, re.M)
     assert match is not None, f"no `{name}` target"
     return match.group(1), match.group(2)
 
 
 def test_setup_make_run_and_make_test_create_the_venv_and_do_their_job() -> None:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    # The venv rule: created with the system Python when missing, then `.[test]` installed.
-    assert re.search(r"^\$\(BIN\)/python:\n\t\$\(PYTHON\) -m venv \$\(VENV\)", makefile, re.M)
-    assert "pip install --quiet -e '.[test]'" in makefile
+    # The venv rule: created with the system Python when missing, then exactly the
+    # locked versions installed, aioflask itself on top, and the set checked.
+    assert re.search(
+        r"^\$\(BIN\)/python: \$\(LOCK\)\n\t\$\(PYTHON\) -m venv \$\(VENV\)", makefile, re.M
+    )
+    assert "LOCK := requirements/test.lock" in makefile
+    prereqs, recipe = _make_target(makefile, "$(STAMP)")
+    assert "$(LOCK)" in prereqs and "pyproject.toml" in prereqs
+    assert "--no-deps -r $(LOCK)" in recipe
+    assert "--no-deps --no-build-isolation -e ." in recipe
+    assert "pip check" in recipe
+    _, lock = _make_target(makefile, "lock")
+    assert "pip freeze" in lock and "> $(LOCK)" in lock
+    _, latest = _make_target(makefile, "test-latest")
+    assert "--upgrade" in latest and "pytest" in latest
     prereqs, recipe = _make_target(makefile, "run")
     assert "$(STAMP)" in prereqs
     assert "uvicorn examples.hello:app --host 127.0.0.1 --port 5000" in recipe
@@ -80,6 +92,27 @@ def test_setup_make_run_and_make_test_create_the_venv_and_do_their_job() -> None
     ci = ROOT / ".ci" / "run"
     assert ci.stat().st_mode & stat.S_IXUSR
     assert re.search(r"^make test$", ci.read_text(encoding="utf-8"), re.M)
+
+
+def test_setup_lock_pins_every_dependency_exactly() -> None:
+    import tomllib
+
+    def norm(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    lines = (ROOT / "requirements" / "test.lock").read_text(encoding="utf-8").splitlines()
+    pins = [line for line in lines if line and not line.startswith("#")]
+    assert all(re.fullmatch(r"[A-Za-z0-9_.\-]+==[A-Za-z0-9_.+\-]+", pin) for pin in pins), pins
+    locked = {norm(pin.split("==")[0]) for pin in pins}
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = project["dependencies"] + project["optional-dependencies"]["test"]
+    for requirement in wanted:
+        name = re.match(r"[A-Za-z0-9_.\-]+", requirement)
+        assert name is not None and norm(name.group()) in locked, requirement
+    assert {"pip", "hatchling", "editables"} <= locked  # the build tools are locked too
+    # Runtime ranges stay open for users, each with an upper bound on its major version.
+    for requirement in project["dependencies"]:
+        assert "<" in requirement, requirement
 
 
 async def test_setup_make_run_serves_the_hello_example() -> None:

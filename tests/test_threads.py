@@ -177,11 +177,10 @@ async def test_many_concurrent_sync_views_finish() -> None:
     assert busy(default_pool) == busy_before  # every worker came back
 
 
-async def test_more_sync_views_than_workers_queue(monkeypatch: pytest.MonkeyPatch) -> None:
-    small = WorkerPool(max_workers=2)
-    monkeypatch.setattr("aioflask.ctx.default_pool", small)
-    monkeypatch.setattr("aioflask.app.default_pool", small)
+async def test_more_sync_views_than_workers_queue() -> None:
     app = Flask(__name__)
+    app.config["WORKER_THREADS"] = 2
+    small = app.worker_pool
     threads: set[int] = set()
 
     @app.before_request
@@ -205,11 +204,10 @@ async def test_more_sync_views_than_workers_queue(monkeypatch: pytest.MonkeyPatc
         worker.stop()
 
 
-async def test_worker_is_released_after_errors(monkeypatch: pytest.MonkeyPatch) -> None:
-    small = WorkerPool(max_workers=1)
-    monkeypatch.setattr("aioflask.ctx.default_pool", small)
-    monkeypatch.setattr("aioflask.app.default_pool", small)
+async def test_worker_is_released_after_errors() -> None:
     app = Flask(__name__)
+    app.config["WORKER_THREADS"] = 1
+    small = app.worker_pool
 
     @app.get("/fail")
     def fail() -> str:
@@ -229,11 +227,10 @@ async def test_worker_is_released_after_errors(monkeypatch: pytest.MonkeyPatch) 
     small._idle[0].stop()
 
 
-async def test_task_outliving_its_request_borrows_a_worker(monkeypatch: pytest.MonkeyPatch) -> None:
-    small = WorkerPool(max_workers=1)
-    monkeypatch.setattr("aioflask.ctx.default_pool", small)
-    monkeypatch.setattr("aioflask.app.default_pool", small)
+async def test_task_outliving_its_request_borrows_a_worker() -> None:
     app = Flask(__name__)
+    app.config["WORKER_THREADS"] = 1
+    small = app.worker_pool
     tasks: list[asyncio.Task[Any]] = []
 
     def sync_work() -> str:
@@ -262,11 +259,10 @@ async def test_task_outliving_its_request_borrows_a_worker(monkeypatch: pytest.M
     small._idle[0].stop()
 
 
-async def test_sync_callables_in_one_request_concurrently(monkeypatch: pytest.MonkeyPatch) -> None:
-    small = WorkerPool(max_workers=2)
-    monkeypatch.setattr("aioflask.ctx.default_pool", small)
-    monkeypatch.setattr("aioflask.app.default_pool", small)
+async def test_sync_callables_in_one_request_concurrently() -> None:
     app = Flask(__name__)
+    app.config["WORKER_THREADS"] = 2
+    small = app.worker_pool
 
     def work(i: int) -> int:
         time.sleep(0.005)

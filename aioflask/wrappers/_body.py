@@ -13,7 +13,8 @@ view on such a route reads through the event loop on first use, so
 `request.stream.read(n)` and `request.form` work there as in Flask.
 
 Every read enforces `max_content_length` across chunks (413), `BODY_TIMEOUT`
-between chunks (408) and turns a client disconnect into `ClientDisconnected`.
+between chunks and a minimum rate over the whole body (`BODY_DEADLINE`,
+`BODY_MIN_RATE`: 408), and turns a client disconnect into `ClientDisconnected`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import json as _json
 import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from io import BytesIO
 from typing import IO, TYPE_CHECKING, Any, TypeVar
@@ -109,6 +111,12 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
+def _too_slow() -> RequestTimeout:
+    return RequestTimeout(
+        description="The request body arrived too slowly (BODY_DEADLINE, BODY_MIN_RATE)."
+    )
+
+
 async def _then(pending: Awaitable[Any], result: Callable[[], T]) -> T:
     await pending
     return result()
@@ -120,8 +128,11 @@ class BodyReceiver:
     Iterating it yields the non-empty chunks until the body ends. Passing
     `limit` bytes raises `RequestEntityTooLarge`, a `receive` that takes
     longer than `timeout` seconds raises `RequestTimeout`, and a disconnect
-    raises `ClientDisconnected`. The first error is kept in `error` and
-    raised again by any later read. `on_end(error)` is called once, when the
+    raises `ClientDisconnected`. A body that arrives too slowly as a whole
+    raises `RequestTimeout` too: the body may take `deadline` seconds plus one
+    second for every `min_rate` bytes received, so a steady trickle is cut off
+    however short its gaps (`BODY_DEADLINE`, `BODY_MIN_RATE`). The first error
+    is kept in `error` and raised again by any later read. `on_end(error)` is called once, when the
     body has ended (`None`) or failed (the error).
     """
 
@@ -131,10 +142,16 @@ class BodyReceiver:
         limit: int | None,
         timeout: float | None,
         on_end: Callable[[HTTPException | None], None] | None = None,
+        deadline: float | None = None,
+        min_rate: float | None = None,
     ) -> None:
         self._receive = receive
         self.limit = limit
         self.timeout = timeout
+        # Monotonic time by which the body must have ended, before the credit
+        # that each received byte earns (`1 / min_rate` seconds).
+        self._deadline = None if not deadline else time.monotonic() + deadline
+        self._credit = 1.0 / min_rate if min_rate else 0.0
         self.on_end = on_end
         self.received = 0
         self.started = False
@@ -149,6 +166,14 @@ class BodyReceiver:
 
     async def _next_message(self) -> Message:
         timeout = self.timeout
+        deadline = self._deadline
+        slow = False
+        if deadline is not None:
+            left = deadline + self.received * self._credit - time.monotonic()
+            if left <= 0:
+                raise self._fail(_too_slow())
+            if not timeout or left < timeout:
+                timeout, slow = left, True
         if not timeout:
             return await self._receive()
         try:
@@ -158,7 +183,7 @@ class BodyReceiver:
             else:  # pragma: no cover - Python 3.10
                 return await asyncio.wait_for(self._receive(), timeout)
         except asyncio.TimeoutError:
-            raise self._fail(RequestTimeout()) from None
+            raise self._fail(_too_slow() if slow else RequestTimeout()) from None
 
     def _fail(self, error: HTTPException) -> HTTPException:
         self.error = error
@@ -418,8 +443,14 @@ class BodyRequest(_StarletteRequest):
                 # Answered before reading anything (HOSTILE H1).
                 error = self._aio_body_error = RequestEntityTooLarge()
                 raise error
-            timeout = _config("BODY_TIMEOUT", 60.0)
-            receiver = BodyReceiver(self._next_message, limit, timeout, self._body_ended)
+            receiver = BodyReceiver(
+                self._next_message,
+                limit,
+                _config("BODY_TIMEOUT", 60.0),
+                self._body_ended,
+                deadline=_config("BODY_DEADLINE", 30.0),
+                min_rate=_config("BODY_MIN_RATE", 1024),
+            )
             if not expected:
                 receiver._finish()
             self._aio_receiver = receiver
@@ -481,7 +512,7 @@ class BodyRequest(_StarletteRequest):
     def _parse_urlencoded(self, body: bytes) -> None:
         try:
             pairs = parse_urlencoded(
-                body, _config("MAX_FORM_FIELDS", 1000), self.max_form_memory_size
+                body, _config("MAX_FORM_FIELDS", None), self.max_form_memory_size
             )
         except RequestEntityTooLarge as exc:
             self._aio_form_error = exc
