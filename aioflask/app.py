@@ -505,7 +505,15 @@ class Flask(Scaffold):
         return AppContext(self)
 
     def request_context(self, scope: Scope, receive: Receive | None = None) -> RequestContext:
-        """A request context for an ASGI scope; the URL is matched right away."""
+        """A request context for an ASGI scope; the URL is matched right away.
+
+        A WSGI environ dict (as Flask code builds with `EnvironBuilder(...).get_environ()`)
+        is accepted too: its CGI keys and `wsgi.input` become the scope and the body.
+        """
+        from ._environ import is_wsgi_environ, scope_from_environ
+
+        if receive is None and is_wsgi_environ(scope):
+            scope, receive = scope_from_environ(scope)
         request = self.request_class(scope, receive) if receive else self.request_class(scope)
         ctx = RequestContext(self, request)
         self.match_request(request)

@@ -405,3 +405,23 @@ def test_request_context_match_request(app: Flask) -> None:
         request.url_rule = None
         ctx.match_request()
         assert request.endpoint == "here"
+
+
+def test_request_context_takes_a_wsgi_environ(app: Flask) -> None:
+    @app.route("/echo", methods=["POST"])
+    def echo() -> str:
+        return f"{request.host} {request.args['q']} {request.get_data(as_text=True)}"
+
+    builder = EnvironBuilder(app, "/echo", method="POST", data=b"body", query_string="q=1")
+    wsgi = builder.get_environ()
+    wsgi["HTTP_HOST"] = "example.org"  # a change to the dict counts
+    with app.request_context(wsgi):
+        assert request.path == "/echo" and request.method == "POST"
+        assert request.remote_addr == "127.0.0.1"
+        response = app.full_dispatch_request()
+    assert response.get_data() == b"example.org 1 body"
+
+    wsgi = EnvironBuilder(app, "/echo").get_environ()
+    wsgi["HTTP_HOST"] = "ąśźäüжŠßя.com"  # not latin-1: taken as UTF-8
+    with app.request_context(wsgi):
+        assert request.headers["Host"].encode("latin-1").decode("utf-8") == "ąśźäüжŠßя.com"
