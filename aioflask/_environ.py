@@ -30,6 +30,21 @@ def _wsgi_str(value: str) -> bytes:
 
 def scope_from_environ(environ: Mapping[str, Any]) -> tuple[Scope, Receive]:
     """The ASGI HTTP scope and a `receive` that hands over `wsgi.input`'s body."""
+    scope, body = scope_and_body(environ)
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return scope, receive
+
+
+def scope_and_body(environ: Mapping[str, Any]) -> tuple[Scope, bytes]:
+    """The ASGI HTTP scope of a WSGI environ, and the body read from its `wsgi.input`."""
     headers: list[tuple[bytes, bytes]] = []
     for key, value in environ.items():
         if key.startswith("HTTP_"):
@@ -64,13 +79,4 @@ def scope_from_environ(environ: Mapping[str, Any]) -> tuple[Scope, Receive]:
     body = b""
     if stream is not None and length.isdigit() and int(length) > 0:
         body = stream.read(int(length))
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return scope, receive
+    return scope, body

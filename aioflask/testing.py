@@ -71,6 +71,31 @@ def _environ_header(key: str) -> str | None:
     return None
 
 
+def _request_args_from_environ(environ: Mapping[str, Any]) -> dict[str, Any]:
+    """`client.open()` arguments for the request a WSGI environ describes."""
+    from ._environ import scope_and_body
+
+    scope, body = scope_and_body(environ)
+    host = environ.get("HTTP_HOST") or f"{scope['server'][0]}:{scope['server'][1]}"
+    headers = [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, value in scope["headers"]
+        if name not in (b"host", b"content-length")
+    ]
+    args: dict[str, Any] = {
+        "url": scope["raw_path"].decode("latin-1"),
+        "base_url": f"{scope['scheme']}://{host}{scope['root_path']}",
+        "method": scope["method"],
+        "headers": headers,
+        "query_string": scope["query_string"].decode("latin-1"),
+    }
+    if body:
+        args["data"] = body
+    if "REMOTE_ADDR" in environ:
+        args["environ_overrides"] = {"REMOTE_ADDR": environ["REMOTE_ADDR"]}
+    return args
+
+
 def _loop_running() -> bool:
     try:
         asyncio.get_running_loop()
@@ -478,7 +503,11 @@ class FlaskClient(httpx.AsyncClient):
         return response  # type: ignore[return-value]
 
     def open(
-        self, url: str | EnvironBuilder = "/", *args: Any, method: str = "GET", **kwargs: Any
+        self,
+        url: str | EnvironBuilder | dict[str, Any] = "/",
+        *args: Any,
+        method: str = "GET",
+        **kwargs: Any,
     ) -> AwaitableResponse:
         """Send a request; a coroutine inside an event loop, a response outside one.
 
@@ -486,6 +515,10 @@ class FlaskClient(httpx.AsyncClient):
         `url` may also be an `EnvironBuilder`, whose request is sent (keyword
         arguments given here win over the builder's).
         """
+        if isinstance(url, dict):  # a WSGI environ, as `EnvironBuilder.get_environ()` gives
+            if args:
+                raise TypeError("open() takes no positional arguments after an environ")
+            return self.open(**_request_args_from_environ(url), **kwargs)
         if isinstance(url, EnvironBuilder):
             if args:
                 raise TypeError("open() takes no positional arguments after an EnvironBuilder")
@@ -949,6 +982,9 @@ class EnvironBuilder:
     def get_environ(self) -> dict[str, Any]:
         """A WSGI-style environ for this request, with its body as `wsgi.input`."""
         environ = dict(self.get_request().environ)
+        # The client's address is the client's to add (`client.environ_base`), as in Flask.
+        for key in ("REMOTE_ADDR", "REMOTE_PORT", "asgi.scope"):
+            environ.pop(key, None)
         environ["wsgi.input"] = self.input_stream
         environ.setdefault("CONTENT_LENGTH", str(len(self.body)))
         return environ

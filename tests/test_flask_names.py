@@ -425,3 +425,19 @@ def test_request_context_takes_a_wsgi_environ(app: Flask) -> None:
     wsgi["HTTP_HOST"] = "ąśźäüжŠßя.com"  # not latin-1: taken as UTF-8
     with app.request_context(wsgi):
         assert request.headers["Host"].encode("latin-1").decode("utf-8") == "ąśźäüжŠßя.com"
+
+
+def test_client_opens_a_wsgi_environ(app: Flask) -> None:
+    @app.route("/who", methods=["POST"])
+    def who() -> str:
+        return f"{request.remote_addr} {request.args['x']} {request.get_data(as_text=True)}"
+
+    builder = EnvironBuilder(app, "/who", method="POST", data=b"hi", query_string="x=2")
+    wsgi = builder.get_environ()
+    assert "REMOTE_ADDR" not in wsgi  # the client supplies it
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "127.0.0.2"
+    assert client.open(wsgi).text == "127.0.0.2 2 hi"
+    wsgi = builder.get_environ()
+    wsgi["REMOTE_ADDR"] = "10.0.0.3"
+    assert client.open(wsgi).text == "10.0.0.3 2 hi"
