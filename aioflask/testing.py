@@ -71,6 +71,21 @@ def _environ_header(key: str) -> str | None:
     return None
 
 
+def _without_none(query: Any) -> Any:
+    """A query given as a mapping or pairs, without the None values (Werkzeug leaves them out)."""
+    if isinstance(query, Mapping):
+        items = query.items(multi=True) if isinstance(query, MultiDict) else query.items()
+        pairs = []
+        for key, value in items:
+            for one in value if isinstance(value, (list, tuple)) else [value]:
+                if one is not None:
+                    pairs.append((key, one))
+        return pairs
+    if isinstance(query, (list, tuple)):
+        return [pair for pair in query if not (isinstance(pair, tuple) and pair[1] is None)]
+    return query
+
+
 def _request_args_from_environ(environ: Mapping[str, Any]) -> dict[str, Any]:
     """`client.open()` arguments for the request a WSGI environ describes."""
     from ._environ import scope_and_body
@@ -417,7 +432,7 @@ class FlaskClient(httpx.AsyncClient):
         headers = httpx.Headers(kwargs.pop("headers", None))
         content_type = kwargs.pop("content_type", None)
         if "query_string" in kwargs:
-            kwargs["params"] = kwargs.pop("query_string")
+            kwargs["params"] = _without_none(kwargs.pop("query_string"))
         json_value = kwargs.pop("json", None)
         if json_value is not None:  # as in Werkzeug, `json=None` sends no body
             kwargs["content"] = self.application.json.dumps(json_value)

@@ -441,3 +441,15 @@ def test_client_opens_a_wsgi_environ(app: Flask) -> None:
     wsgi = builder.get_environ()
     wsgi["REMOTE_ADDR"] = "10.0.0.3"
     assert client.open(wsgi).text == "10.0.0.3 2 hi"
+
+
+def test_query_string_leaves_out_none_values(app: Flask) -> None:
+    @app.route("/")
+    def index() -> str:
+        return request.query_string.decode()
+
+    client = app.test_client()
+    assert client.get("/", query_string={"page": None, "n": 3, "m": [1, 2]}).text == "n=3&m=1&m=2"
+    assert client.get("/", query_string=[("a", None), ("b", "1")]).text == "b=1"
+    with app.test_request_context(query_string={"page": None, "per_page": 5}):
+        assert request.args.to_dict() == {"per_page": "5"}
