@@ -30,7 +30,8 @@ quiet_pip() {
 }
 
 mkdir -p "$CACHE/sdists" "$CACHE/src"
-stamp="$CACHE/installed-$(printf '%s ' "${SDISTS[@]}" "${TEST_DEPS[@]}" | cksum | cut -d' ' -f1)"
+# Reinstall when the measured releases, their test deps or aioflask's own deps change.
+stamp="$CACHE/installed-$( { printf '%s ' "${SDISTS[@]}" "${TEST_DEPS[@]}"; cat "$ROOT/pyproject.toml"; } | cksum | cut -d' ' -f1)"
 
 if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV"
@@ -39,7 +40,13 @@ fi
 for req in "${SDISTS[@]}"; do
   name="${req%%==*}"
   version="${req##*==}"
-  if ! ls "$CACHE/sdists/" | grep -qiE "^${name//-/[-_]}-${version}\.tar\.gz$"; then
+  found=""
+  for archive in "$CACHE"/sdists/*.tar.gz; do
+    # Sdist names vary in case and in '-' against '_' (Flask-Login-0.6.3, flask_wtf-1.3.0).
+    normal="$(basename "$archive" | tr 'A-Z_' 'a-z-')"
+    if [ "$normal" = "${name}-${version}.tar.gz" ]; then found=1; fi
+  done
+  if [ -z "$found" ]; then
     quiet_pip download --quiet --no-deps --no-binary :all: "$req" -d "$CACHE/sdists"
   fi
 done
