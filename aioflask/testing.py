@@ -30,7 +30,7 @@ import json as _json
 from collections.abc import Coroutine, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from http.cookiejar import Cookie
+from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote, urlencode
@@ -258,6 +258,17 @@ if TYPE_CHECKING:
         def __await__(self) -> Generator[Any, None, TestResponse]: ...
 
 
+class _TestCookiePolicy(DefaultCookiePolicy):
+    """The jar's rules, except that `Secure` cookies go over plain http too.
+
+    Tests talk to `http://localhost`; as with Flask's test client, an app with
+    `SESSION_COOKIE_SECURE = True` keeps its session from one request to the next.
+    """
+
+    def return_ok_secure(self, cookie: Cookie, request: Any) -> bool:
+        return True
+
+
 class TestCookie:
     """A cookie the test client holds, as `client.get_cookie()` returns it.
 
@@ -425,6 +436,25 @@ class FlaskClient(httpx.AsyncClient):
         #: address the app sees, and `HTTP_<NAME>` keys are headers a request
         #: does not set itself (`client.environ_base["HTTP_USER_AGENT"] = "Foo"`).
         self.environ_base: dict[str, Any] = {"REMOTE_ADDR": "127.0.0.1"}
+
+    def build_request(self, *args: Any, **kwargs: Any) -> httpx.Request:
+        return self._with_secure_cookies(super().build_request(*args, **kwargs))
+
+    def _build_redirect_request(
+        self, request: httpx.Request, response: httpx.Response
+    ) -> httpx.Request:
+        return self._with_secure_cookies(super()._build_redirect_request(request, response))
+
+    def _with_secure_cookies(self, request: httpx.Request) -> httpx.Request:
+        if request.url.scheme == "http" and any(c.secure for c in self.cookies.jar):
+            # httpx leaves `Secure` cookies out over http; Flask's test client sends
+            # them (see `_TestCookiePolicy`), so the Cookie header is made again.
+            jar = CookieJar(_TestCookiePolicy())
+            for cookie in self.cookies.jar:
+                jar.set_cookie(cookie)
+            request.headers.pop("Cookie", None)
+            httpx.Cookies(jar).set_cookie_header(request)
+        return request
 
     # -- Flask's keyword arguments ------------------------------------------------------
     def _translate(self, kwargs: dict[str, Any]) -> dict[str, Any]:

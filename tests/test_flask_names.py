@@ -453,3 +453,41 @@ def test_query_string_leaves_out_none_values(app: Flask) -> None:
     assert client.get("/", query_string=[("a", None), ("b", "1")]).text == "b=1"
     with app.test_request_context(query_string={"page": None, "per_page": 5}):
         assert request.args.to_dict() == {"per_page": "5"}
+
+
+def test_secure_session_cookie_is_sent_over_plain_http(app: Flask) -> None:
+    from aioflask import session
+
+    app.config["SESSION_COOKIE_SECURE"] = True
+
+    @app.route("/set")
+    def set_value() -> str:
+        session["n"] = 1
+        return ""
+
+    @app.route("/get")
+    def get_value() -> str:
+        return str(session.get("n"))
+
+    client = app.test_client()
+    assert "secure" in client.get("/set").headers["set-cookie"].lower()
+    assert client.get("/get").text == "1"
+
+
+def test_secure_cookie_follows_a_redirect_over_plain_http(app: Flask) -> None:
+    from aioflask import redirect, session
+
+    app.config["SESSION_COOKIE_SECURE"] = True
+
+    @app.route("/set")
+    def set_value() -> Any:
+        session["n"] = 2
+        return redirect("/get")
+
+    @app.route("/get")
+    def get_value() -> str:
+        return str(session.get("n"))
+
+    client = app.test_client()
+    client.get("/set")
+    assert client.get("/set", follow_redirects=True).text == "2"
