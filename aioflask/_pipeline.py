@@ -22,6 +22,7 @@ from .exceptions import (
     BadRequestKeyError,
     HTTPException,
     InternalServerError,
+    RequestRedirect,
     RoutingException,
 )
 from .globals import _cv_request
@@ -35,7 +36,7 @@ from .signals import (
     request_started,
     request_tearing_down,
 )
-from .wrappers import Response
+from .wrappers import Request, Response
 
 if TYPE_CHECKING:
     from .app import Flask
@@ -108,13 +109,29 @@ async def _aio_preprocess_request(self: Flask, ctx: RequestContext | None = None
     return None
 
 
+def _raise_routing_exception(self: Flask, request: Request) -> None:
+    exc = request.routing_exception
+    assert exc is not None
+    code = getattr(exc, "code", None)
+    if (
+        self.debug
+        and isinstance(exc, RequestRedirect)
+        and code not in (307, 308)
+        and request.method not in ("GET", "HEAD", "OPTIONS")
+    ):
+        from .debughelpers import FormDataRoutingRedirect
+
+        raise FormDataRoutingRedirect(request.method, request.url, exc.new_url, int(code or 0))
+    raise exc
+
+
 async def _aio_dispatch_request(self: Flask, ctx: RequestContext | None = None) -> Any:
     """Raise a stored routing error, answer automatic OPTIONS, or call the view."""
     if ctx is None:
         ctx = _cv_request.get()
     request = ctx.request
     if request.routing_exception is not None:
-        raise request.routing_exception
+        _raise_routing_exception(self, request)
     rule = cast(Rule, request.url_rule)
     if request.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
         return self.make_default_options_response()

@@ -3,6 +3,10 @@
 `DebugFilesKeyError`: in debug mode, asking `request.files` for a file that a
 non-multipart form sent only as its name gets a message that names the
 missing `enctype="multipart/form-data"`, instead of a bare 400.
+
+`FormDataRoutingRedirect`: in debug mode, a form posted to a URL that the
+router answers with a 301 or 302 redirect (which clients follow as GET,
+dropping the body) raises this instead of redirecting.
 """
 
 from __future__ import annotations
@@ -43,3 +47,21 @@ class DebugFilesDict(ImmutableMultiDict[FileStorage]):
 
     def __getitem__(self, key: str) -> Any:
         raise DebugFilesKeyError(self._mimetype, key, key in self._form)
+
+
+class FormDataRoutingRedirect(AssertionError):
+    """A non-GET request that the router would redirect with 301/302, losing its body.
+
+    Raised only in debug mode. With the default 308 redirects (a missing
+    trailing slash) the method and body are kept and this is not raised.
+    """
+
+    def __init__(self, method: str, url: str, new_url: str, code: int) -> None:
+        message = (
+            f"The router redirects this {method} request for {url!r} to its canonical URL "
+            f"{new_url!r} with a {code}, which clients follow with a GET and without the "
+            "form data. Send the form to the canonical URL (for a missing trailing slash, "
+            "add it to the form's action), or redirect with 307 or 308, which keep the "
+            "method and body. This check runs in debug mode only."
+        )
+        super().__init__(message)

@@ -491,3 +491,25 @@ def test_secure_cookie_follows_a_redirect_over_plain_http(app: Flask) -> None:
     client = app.test_client()
     client.get("/set")
     assert client.get("/set", follow_redirects=True).text == "2"
+
+
+def test_debug_mode_explains_a_redirect_that_drops_form_data(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aioflask.debughelpers import FormDataRoutingRedirect
+    from aioflask.exceptions import RequestRedirect
+
+    @app.route("/user/", methods=["GET", "POST"])
+    def user() -> str:
+        return request.form.get("status", "lost")
+
+    client = app.test_client()
+    app.debug = True
+    # The router's own 308 keeps the method and body.
+    assert client.post("/user", data={"status": "ok"}, follow_redirects=True).text == "ok"
+    monkeypatch.setattr(RequestRedirect, "code", 301)
+    with pytest.raises(FormDataRoutingRedirect, match="canonical URL 'http://localhost/user/'"):
+        client.post("/user", data={"status": "x"})
+    assert client.get("/user").status_code == 301  # GET is redirected as usual
+    app.debug = False
+    assert client.post("/user", data={"status": "x"}).status_code == 301
