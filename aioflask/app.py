@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import sys
+import weakref
 from collections.abc import Awaitable, Callable, Iterable, ValuesView
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast, overload
@@ -220,10 +221,17 @@ class Flask(Scaffold):
         self._jinja_env: jinja2.Environment | None = None
         self._logger: logging.Logger | None = None
         if self.has_static_folder:
+            # The view holds the app weakly: a bound method would make a reference
+            # cycle, and an app could then only be freed by the garbage collector.
+            app_ref = weakref.ref(self)
+
+            async def static(filename: str) -> Response:
+                app = app_ref()
+                assert app is not None, "the app was freed"
+                return await app._serve_static(filename)
+
             self.add_url_rule(
-                f"{self.static_url_path}/<path:filename>",
-                endpoint="static",
-                view_func=self._serve_static,
+                f"{self.static_url_path}/<path:filename>", endpoint="static", view_func=static
             )
 
     # -- identity and config-backed attributes -----------------------------------------------------

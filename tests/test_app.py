@@ -763,3 +763,18 @@ async def test_concurrent_def_views_never_run_on_the_loop_thread(app: Flask) -> 
     async with client_for(app) as client:
         await asyncio.gather(*(client.get("/") for _ in range(10)))
     assert loop_thread not in seen
+
+
+def test_app_is_freed_without_the_garbage_collector() -> None:
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        app = Flask(__name__)
+        assert app.view_functions["static"]
+        ref = weakref.ref(app)
+        del app
+        assert ref() is None  # no reference cycle keeps it alive
+    finally:
+        gc.enable()
