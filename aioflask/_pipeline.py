@@ -12,6 +12,7 @@ from itertools import chain
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
+from ._convert import exception_response
 from ._convert import make_response as _make_response
 from .ctx import RequestContext, _is_async_callable
 from .exceptions import (
@@ -274,7 +275,7 @@ async def handle_exception(
         return await self.finalize_request(rv, ctx, from_error_handler=True)
     except Exception:
         self.logger.exception("Building the 500 response failed")
-        return server_error.get_response()
+        return exception_response(server_error)
 
 
 def log_exception(

@@ -271,9 +271,10 @@ class MultipartReader:
             if self.on_file is not None:
                 self.on_file(stream)
             part.stream = stream
-            part.storage = FileStorage(
-                stream=stream, filename=filename, name=name, headers=Headers(raw=part.headers)
+            headers = Headers(
+                [(k.decode("latin-1").title(), v.decode("latin-1")) for k, v in part.headers]
             )
+            part.storage = FileStorage(stream=stream, filename=filename, name=name, headers=headers)
             self._file_parts.append(part)
 
     def _on_part_data(self, data: bytes, start: int, end: int) -> None:

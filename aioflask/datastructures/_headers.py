@@ -1,28 +1,17 @@
-"""Header values: parsing helpers, `Headers` and `RequestHeaders`."""
+"""Header values: parsing helpers, `Headers` and `RequestHeaders`.
+
+`Headers` is Werkzeug's class; response headers are one. `RequestHeaders` is
+a read-only Werkzeug `Headers` filled from an ASGI scope.
+"""
 
 from __future__ import annotations
 
-from collections.abc import (
-    Callable,
-    Iterable,
-    Mapping,
-    MutableMapping,
-)
-from typing import TYPE_CHECKING, Any, TypeVar, Union, overload
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import unquote
 
-from starlette.datastructures import Headers as _StarletteHeaders
-from starlette.datastructures import MutableHeaders as _StarletteMutableHeaders
-
-from ..exceptions import BadRequestKeyError
-from ._multidict import MultiDict, _iter_multi_items, _missing
-
-if TYPE_CHECKING:
-    from typing_extensions import Self
-
-
-V = TypeVar("V")
-T = TypeVar("T")
+from werkzeug.datastructures import Headers as Headers
+from werkzeug.datastructures import ImmutableHeadersMixin as _ImmutableHeadersMixin
 
 _TOKEN_CHARS = frozenset(
     "!#$%&'*+-.0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ^_`abcdefghijklmnopqrstuvwxyz|~"
@@ -242,351 +231,39 @@ def _encode_value(value: Any) -> bytes:
         ) from None
 
 
-def _with_params(value: Any, params: dict[str, Any]) -> Any:
-    if not params:
-        return value
-    return dump_options_header(str(value), {k.replace("_", "-"): v for k, v in params.items()})
 
 
-class _HeaderLookups(_StarletteHeaders):
-    """Werkzeug-style read methods shared by request and response headers."""
+def encode_headers(headers: Headers) -> list[tuple[bytes, bytes]]:
+    """Return `headers` as the ASGI list of lower-cased `(name, value)` byte pairs.
 
-    def __getitem__(self, key: str) -> str:
-        """Return the first value of header `key` (case-insensitive).
-
-        Raises `BadRequestKeyError` (a `KeyError`) when the header is absent.
-        """
-        try:
-            name = key.lower().encode("latin-1")
-        except (AttributeError, UnicodeEncodeError):
-            raise BadRequestKeyError(key) from None
-        for item_key, item_value in self._list:
-            if item_key == name:
-                return item_value.decode("latin-1")
-        raise BadRequestKeyError(key)
-
-    def __contains__(self, key: object) -> bool:
-        if not isinstance(key, str):
-            return False
-        try:
-            name = key.lower().encode("latin-1")
-        except UnicodeEncodeError:
-            return False
-        for item_key, _ in self._list:
-            if item_key == name:
-                return True
-        return False
-
-    @overload
-    def get(self, key: str) -> str | None: ...
-    @overload
-    def get(self, key: str, default: str) -> str: ...
-    @overload
-    def get(self, key: str, default: T) -> str | T: ...
-    @overload
-    def get(self, key: str, *, type: Callable[[str], T]) -> T | None: ...
-    @overload
-    def get(self, key: str, default: T, type: Callable[[str], T]) -> T: ...
-    def get(self, key: str, default: Any = None, type: Callable[[str], Any] | None = None) -> Any:
-        """Return the first value of header `key`, or `default` when absent.
-
-        With `type`, the value is converted (`get("Content-Length", type=int)`);
-        a `ValueError` or `TypeError` from it gives `default`.
-        """
-        try:
-            name = key.lower().encode("latin-1")
-        except (AttributeError, UnicodeEncodeError):
-            return default
-        for item_key, item_value in self._list:
-            if item_key == name:
-                if type is None:
-                    return item_value.decode("latin-1")
-                try:
-                    return type(item_value.decode("latin-1"))
-                except (ValueError, TypeError):
-                    return default
-        return default
-
-    @overload
-    def getlist(self, key: str) -> list[str]: ...
-    @overload
-    def getlist(self, key: str, type: Callable[[str], T]) -> list[T]: ...
-    def getlist(self, key: str, type: Callable[[str], Any] | None = None) -> list[Any]:
-        """Return all values of header `key` in order (empty when absent).
-
-        With `type`, each value is converted; values it rejects are left out.
-        """
-        name = key.lower().encode("latin-1")
-        values = [v.decode("latin-1") for k, v in self._list if k == name]
-        if type is None:
-            return values
-        result = []
-        for value in values:
-            try:
-                result.append(type(value))
-            except (ValueError, TypeError):
-                continue
-        return result
-
-    def get_all(self, key: str) -> list[str]:
-        """Return all values of header `key`; an alias of `getlist`."""
-        return self.getlist(key)
-
-    def items(self, lower: bool = False) -> list[tuple[str, str]]:  # type: ignore[override]
-        """Return all `(name, value)` pairs in order; names are lower-case.
-
-        `lower` is accepted for Werkzeug compatibility; names are always
-        stored lower-cased, as ASGI expects.
-        """
-        return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self._list]
-
-    def to_list(self) -> list[tuple[str, str]]:
-        """Return all `(name, value)` pairs as a new list."""
-        return self.items()
-
-    to_wsgi_list = to_list
-
-    def __str__(self) -> str:
-        lines = [f"{key}: {value}" for key, value in self.items()]
-        lines.append("\r\n")
-        return "\r\n".join(lines)
+    Werkzeug's `Headers` already refuses line breaks in values; this also
+    refuses them (and NUL) in names, and refuses text that is not Latin-1,
+    with a `ValueError` naming the fix.
+    """
+    return [(_encode_name(key), _encode_value(value)) for key, value in headers.items()]
 
 
-class RequestHeaders(_HeaderLookups):
-    """The read-only headers of a request (`request.headers`).
+class RequestHeaders(_ImmutableHeadersMixin, Headers):  # type: ignore[misc]
+    """The read-only headers of a request (`request.headers`, `websocket.headers`).
 
-    Starlette's `Headers` plus Werkzeug's `get(key, default, type)` and
-    `getlist(key, type)`; a missing header accessed with `[]` raises
-    `BadRequestKeyError`, which is a `KeyError` and a 400 if not caught.
+    A Werkzeug `Headers`, so `isinstance` checks against it hold and all its
+    read methods work (`get(key, default, type)`, `getlist`, `get_all`,
+    case-insensitive `in`); a missing header read with `[]` raises
+    `BadRequestKeyError`. Names are title-cased as Werkzeug's WSGI request
+    headers are (`Content-Type`). Werkzeug has no class that reads an ASGI
+    scope, hence this subclass; changing it raises `TypeError`, and `copy()`
+    gives a mutable `Headers`.
     """
 
+    def __init__(self, scope: Mapping[str, Any]) -> None:
+        self._list = [
+            (key.decode("latin-1").title(), value.decode("latin-1"))
+            for key, value in scope["headers"]
+        ]
 
-HeadersSource = Union[
-    "_StarletteHeaders",
-    "MultiDict[Any]",
-    Mapping[str, Any],
-    Iterable[tuple[str, Any]],
-]
-"""What `Headers` can be built from, extended or updated with."""
-
-
-class Headers(_HeaderLookups, _StarletteMutableHeaders):
-    """Mutable response headers with both Starlette's and Werkzeug's methods.
-
-    The storage is Starlette's: a list of lower-cased `(name, value)` byte
-    pairs. `Headers(raw=pairs)` uses the given list itself, not a copy, so a
-    response and its `headers` stay in sync. Each method that stores a value
-    checks it first: a value or name containing a line break or NUL raises
-    `ValueError` (header injection), and a non-string value such as an int is
-    converted with `str()`.
-
-    `update` replaces headers of the same name; `extend` and `add` append.
-    Iterating yields header names, as for any Starlette mapping; use
-    `items()` or `to_list()` for pairs.
-    """
-
-    def __init__(
-        self,
-        headers: HeadersSource | None = None,
-        raw: list[tuple[bytes, bytes]] | None = None,
-        scope: MutableMapping[str, Any] | None = None,
-    ) -> None:
-        if raw is not None:
-            if headers is not None or scope is not None:
-                raise TypeError("Pass only one of 'headers', 'raw' or 'scope' to Headers().")
-            self._list = raw
-        elif headers is not None:
-            if scope is not None:
-                raise TypeError("Pass only one of 'headers', 'raw' or 'scope' to Headers().")
-            self._list = []
-            self.extend(headers)
-        elif scope is not None:
-            self._list = scope["headers"] = list(scope["headers"])
-        else:
-            self._list = []
-
-    # -- setting ------------------------------------------------------------
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        """Set header `key` to `value`, replacing all previous values."""
-        self._set(_encode_name(key), _encode_value(value))
-
-    def _set(self, name: bytes, value: bytes) -> None:
-        """Replace the first `name` header with `value` and drop the others."""
-        items = self._list
-        first = -1
-        duplicated = False
-        for index, (item_key, _) in enumerate(items):
-            if item_key == name:
-                if first != -1:
-                    duplicated = True
-                    break
-                first = index
-        if first == -1:
-            items.append((name, value))
-            return
-        items[first] = (name, value)
-        if duplicated:
-            rest = first + 1
-            items[rest:] = [item for item in items[rest:] if item[0] != name]
-
-    def set(self, key: str, value: Any, /, **params: Any) -> None:
-        """Set header `key`, replacing previous values; `params` become `; k=v` parts.
-
-        Underscores in parameter names become dashes, so
-        `set("Content-Disposition", "attachment", filename="a.txt")` gives
-        `attachment; filename=a.txt`.
-        """
-        self._set(_encode_name(key), _encode_value(_with_params(value, params)))
-
-    def add(self, key: str, value: Any, /, **params: Any) -> None:
-        """Append a header, keeping existing ones of the same name.
-
-        `params` are added as `; key=value` parameters as in `set`.
-        """
-        self._list.append((_encode_name(key), _encode_value(_with_params(value, params))))
-
-    add_header = add
-
-    def append(self, key: str, value: Any) -> None:
-        """Append a header, keeping existing ones of the same name."""
-        self._list.append((_encode_name(key), _encode_value(value)))
-
-    def setdefault(self, key: str, value: Any) -> str:
-        """Return the first value of `key`, setting it to `value` first if absent."""
-        name = _encode_name(key)
-        encoded = _encode_value(value)
-        for item_key, item_value in self._list:
-            if item_key == name:
-                return item_value.decode("latin-1")
-        self._list.append((name, encoded))
-        return encoded.decode("latin-1")
-
-    def setlist(self, key: str, values: Iterable[Any]) -> None:
-        """Replace all values of header `key` with `values` (removing it if empty)."""
-        name = _encode_name(key)
-        encoded = [_encode_value(value) for value in values]
-        if not encoded:
-            self.remove(key)
-            return
-        self._set(name, encoded[0])
-        self._list.extend((name, value) for value in encoded[1:])
-
-    def setlistdefault(self, key: str, default: Iterable[Any]) -> list[str]:
-        """Return the values of `key`, setting them to `default` first if absent.
-
-        The returned list is a copy; changing it does not change the headers.
-        """
-        if key not in self:
-            self.setlist(key, default)
-        return self.getlist(key)
-
-    def extend(self, arg: HeadersSource | None = None, /, **kwargs: Any) -> None:
-        """Append every header from `arg` and `kwargs`, keeping existing ones.
-
-        `arg` may be another headers object, a `MultiDict`, a dict (list, tuple
-        or set values add several headers) or an iterable of `(name, value)`
-        pairs.
-        """
-        items = self._list
-        if arg is not None:
-            for key, value in self._pairs(arg):
-                items.append((_encode_name(key), _encode_value(value)))
-        for key, value in _iter_multi_items(kwargs):
-            items.append((_encode_name(key), _encode_value(value)))
-
-    def update(self, arg: HeadersSource | None = None, /, **kwargs: Any) -> None:
-        """Replace headers with those from `arg` and `kwargs`.
-
-        Each name given replaces all existing headers of that name. When a
-        name appears several times in the input (a list of pairs with two
-        `Set-Cookie` entries, a dict value that is a list, another headers
-        object), all of its values are kept.
-        """
-        grouped: dict[bytes, list[bytes]] = {}
-        if arg is not None:
-            for key, value in self._pairs(arg):
-                grouped.setdefault(_encode_name(key), []).append(_encode_value(value))
-        for key, value in _iter_multi_items(kwargs):
-            grouped.setdefault(_encode_name(key), []).append(_encode_value(value))
-        for name, values in grouped.items():
-            self._set(name, values[0])
-            self._list.extend((name, value) for value in values[1:])
-
-    @staticmethod
-    def _pairs(arg: HeadersSource) -> Iterable[tuple[str, Any]]:
-        if isinstance(arg, _StarletteHeaders):
-            return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in arg.raw]
-        return _iter_multi_items(arg)
-
-    # -- removing -------------------------------------------------------------
-
-    def remove(self, key: str) -> None:
-        """Remove every header named `key`; absent names are ignored."""
-        name = key.lower().encode("latin-1")
-        self._list[:] = [item for item in self._list if item[0] != name]
-
-    @overload
-    def pop(self) -> tuple[str, str]: ...
-    @overload
-    def pop(self, key: int) -> tuple[str, str]: ...
-    @overload
-    def pop(self, key: str) -> str: ...
-    @overload
-    def pop(self, key: str, default: str | T) -> str | T: ...
-    def pop(self, key: str | int | None = None, default: Any = _missing) -> Any:
-        """Remove header `key` and return its first value.
-
-        Without `key` the last header is removed and returned as a
-        `(name, value)` pair; an int removes the pair at that index. A missing
-        name returns `default`, or raises `BadRequestKeyError` without one.
-        """
-        if key is None or isinstance(key, int):
-            name, value = self._list.pop(-1 if key is None else key)
-            return name.decode("latin-1"), value.decode("latin-1")
-        if key in self:
-            result = self[key]
-            self.remove(key)
-            return result
-        if default is _missing:
-            raise BadRequestKeyError(key)
-        return default
-
-    def popitem(self) -> tuple[str, str]:
-        """Remove the last header and return it as a `(name, value)` pair."""
-        return self.pop()
-
-    def clear(self) -> None:
-        """Remove every header."""
-        self._list.clear()
-
-    # -- copying --------------------------------------------------------------
-
-    def copy(self) -> Headers:
-        """Return an independent copy."""
-        return Headers(raw=self._list[:])
-
-    def mutablecopy(self) -> Headers:
-        """Return an independent copy (Starlette's name for `copy`)."""
-        return Headers(raw=self._list[:])
+    def copy(self) -> Headers:  # type: ignore[override]
+        """Return a mutable `Headers` with the same items."""
+        return Headers(self._list)
 
     def __copy__(self) -> Headers:
         return self.copy()
-
-    def __or__(self, other: Mapping[str, Any]) -> Headers:
-        if not isinstance(other, Mapping):
-            return NotImplemented
-        result = self.copy()
-        result.update(other)
-        return result
-
-    def __ior__(self, other: Mapping[str, Any]) -> Self:
-        if not isinstance(other, (Mapping, Iterable)):
-            return NotImplemented
-        self.update(other)
-        return self
-
-
-# ---------------------------------------------------------------------------
-# Uploaded files
-# ---------------------------------------------------------------------------

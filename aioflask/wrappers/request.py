@@ -68,8 +68,8 @@ class Request(RequestHeaderAccessors, BodyRequest):
     # Lazily computed attributes (class-level None avoids AttributeError round trips).
     _path: str | None = None
     _headers: RequestHeaders | None = None  # type: ignore[assignment]  # None until first use
-    _args: ImmutableMultiDict[str] | None = None
-    _aio_cookies: ImmutableMultiDict[str] | None = None
+    _args: ImmutableMultiDict[str, str] | None = None
+    _aio_cookies: ImmutableMultiDict[str, str] | None = None
 
     def __init__(self, scope: Scope, receive: Receive = empty_receive, send: Send = empty_send):
         # Starlette's __init__ only checks the scope type and stores these.
@@ -190,7 +190,7 @@ class Request(RequestHeaderAccessors, BodyRequest):
         return headers
 
     @property
-    def args(self) -> ImmutableMultiDict[str]:
+    def args(self) -> ImmutableMultiDict[str, str]:
         """The query string as a multi-dict (`&` separates fields, `;` does not)."""
         args = self._args
         if args is None:
@@ -200,7 +200,7 @@ class Request(RequestHeaderAccessors, BodyRequest):
         return args
 
     @property
-    def cookies(self) -> ImmutableMultiDict[str]:  # type: ignore[override]  # first value wins
+    def cookies(self) -> ImmutableMultiDict[str, str]:  # type: ignore[override]  # first value wins
         """Request cookies; when a name repeats, `cookies[name]` is the first one."""
         cookies = self._aio_cookies
         if cookies is None:
@@ -331,7 +331,7 @@ class Request(RequestHeaderAccessors, BodyRequest):
         return False
 
     @property
-    def values(self) -> CombinedMultiDict[str]:  # type: ignore[override]  # Flask's attribute
+    def values(self) -> CombinedMultiDict[str, str]:  # type: ignore[override]  # Flask's attribute
         """`args` and `form` together; for GET only `args`, as in Flask."""
         if self.method == "GET":
             return CombinedMultiDict([self.args])

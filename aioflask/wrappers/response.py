@@ -14,10 +14,8 @@ from urllib.parse import quote
 from starlette.responses import Response as _StarletteResponse
 from starlette.types import Receive, Scope, Send
 
-from ..datastructures import (
-    Headers,
-)
-from ..datastructures._headers import _encode_value
+from ..datastructures import Headers
+from ..datastructures._headers import _encode_value, encode_headers
 from ._accessors import ResponseHeaderAccessors
 from ._stream import close_iterable, send_stream
 from .request import _split_mimetype
@@ -175,8 +173,6 @@ class Response(ResponseHeaderAccessors, _StarletteResponse):
     """
 
     default_mimetype: str | None = "text/html"
-    # Built on first use of `headers`; `app._ForeignResponse` resets it by this name.
-    _headers: Headers | None = None  # type: ignore[assignment]
     default_status = 200
     charset = "utf-8"
     autocorrect_location_header = False
@@ -195,14 +191,20 @@ class Response(ResponseHeaderAccessors, _StarletteResponse):
         self._status_code = self.default_status
         if status is not None:
             self.status = status
-        self.raw_headers: list[tuple[bytes, bytes]] = []
+        # Until someone reads `headers`, the few headers set here live in `_raw`,
+        # already encoded for ASGI; a Werkzeug `Headers` is only built when needed.
+        raw: list[tuple[bytes, bytes]] = []
+        self._raw = raw
+        self._headers: Headers | None = None
         self._stream: Iterable[Any] | AsyncIterable[Any] | None = None
+        has_ct = False
         if headers:
-            self.headers.extend(headers)
-        has_ct = headers is not None and "content-type" in self.headers
+            self._headers = Headers(headers)
+            has_ct = "content-type" in self._headers
         if not has_ct:
+            encoded: bytes | None = None
             if content_type is not None:
-                self.raw_headers.append((b"content-type", _encode_value(content_type)))
+                encoded = _encode_value(content_type)
             else:
                 if mimetype is None:
                     mimetype = self.default_mimetype
@@ -214,7 +216,11 @@ class Response(ResponseHeaderAccessors, _StarletteResponse):
                         encoded = _encode_value(self._with_charset(mimetype))
                         if len(_CONTENT_TYPES) < 512:
                             _CONTENT_TYPES[key] = encoded
-                    self.raw_headers.append((b"content-type", encoded))
+            if encoded is not None:
+                if self._headers is None:
+                    raw.append((b"content-type", encoded))
+                else:
+                    self._headers["Content-Type"] = encoded.decode("latin-1")
         self.direct_passthrough = direct_passthrough
         if response is None:
             self.body = b""
@@ -225,7 +231,7 @@ class Response(ResponseHeaderAccessors, _StarletteResponse):
                 return
             body = response.encode(self.charset) if isinstance(response, str) else bytes(response)
             self.body = body
-            self.raw_headers.append((b"content-length", str(len(body)).encode("latin-1")))
+            raw.append((b"content-length", str(len(body)).encode("latin-1")))
             return
         elif isinstance(response, (list, tuple)):
             self.body = b""
@@ -289,10 +295,40 @@ class Response(ResponseHeaderAccessors, _StarletteResponse):
     # -- headers ---------------------------------------------------------------------------
     @property
     def headers(self) -> Headers:
+        """The response headers, a `werkzeug.datastructures.Headers`.
+
+        They can be replaced: `response.headers = value` takes a `Headers`
+        (used as is), a dict or a list of `(name, value)` pairs.
+        """
         headers = self._headers
         if headers is None:
-            headers = self._headers = Headers(raw=self.raw_headers)
+            headers = self._headers = Headers(
+                [(_HEADER_NAMES.get(k) or k.decode("latin-1"), v.decode("latin-1")) for k, v in self._raw]
+            )
         return headers
+
+    @headers.setter
+    def headers(self, value: Headers | Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
+        self._headers = value if isinstance(value, Headers) else Headers(value)
+
+    @property
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:  # type: ignore[override]
+        """The headers as sent: ASGI's list of lower-cased `(name, value)` byte pairs.
+
+        Built from `headers` when they were used, so changing the returned
+        list changes nothing then; assign to replace all headers.
+
+        Raises:
+            ValueError: a header name or value has a line break or NUL, or is
+                not Latin-1 text.
+        """
+        headers = self._headers
+        return self._raw if headers is None else encode_headers(headers)
+
+    @raw_headers.setter
+    def raw_headers(self, value: list[tuple[bytes, bytes]]) -> None:
+        self._raw = value
+        self._headers = None
 
     @property
     def mimetype(self) -> str | None:
@@ -363,8 +399,18 @@ class Response(ResponseHeaderAccessors, _StarletteResponse):
     def set_data(self, value: str | bytes | bytearray | memoryview) -> None:
         """Replace the body and update `Content-Length`."""
         self._stream = None
-        self.body = value.encode(self.charset) if isinstance(value, str) else bytes(value)
-        self.headers["Content-Length"] = str(len(self.body))
+        body = self.body = value.encode(self.charset) if isinstance(value, str) else bytes(value)
+        headers = self._headers
+        if headers is not None:
+            headers["Content-Length"] = str(len(body))
+            return
+        raw = self._raw
+        length = (b"content-length", str(len(body)).encode("latin-1"))
+        for index, (name, _) in enumerate(raw):
+            if name == b"content-length":
+                raw[index] = length
+                return
+        raw.append(length)
 
     @property
     def data(self) -> bytes:
@@ -414,7 +460,7 @@ class Response(ResponseHeaderAccessors, _StarletteResponse):
         header = dump_cookie(
             key, value, max_age, expires, path, domain, secure, httponly, samesite, partitioned
         )
-        self.headers.append("Set-Cookie", header)
+        self.headers.add("Set-Cookie", header)
         limit = self.max_cookie_size
         if limit and len(header) > limit:
             warnings.warn(
@@ -517,6 +563,7 @@ class Response(ResponseHeaderAccessors, _StarletteResponse):
 
 
 _CONTENT_TYPES: dict[tuple[type[Response], str, str], bytes] = {}
+_HEADER_NAMES = {b"content-type": "Content-Type", b"content-length": "Content-Length"}
 _NOT_MODIFIED_DROPS = (
     b"allow",
     b"content-encoding",
