@@ -6,10 +6,9 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from starlette.datastructures import Headers as _StarletteHeaders
-from werkzeug.datastructures import Headers as _WerkzeugHeaders
 from starlette.responses import Response as _StarletteResponse
 from starlette.types import Message, Receive, Scope, Send
-
+from werkzeug.datastructures import Headers as _WerkzeugHeaders
 from werkzeug.sansio.response import Response as _WerkzeugResponse
 
 from .exceptions import HTTPException

@@ -41,7 +41,7 @@ from werkzeug.exceptions import MethodNotAllowed as MethodNotAllowed
 from werkzeug.exceptions import MisdirectedRequest as MisdirectedRequest
 from werkzeug.exceptions import NotAcceptable as NotAcceptable
 from werkzeug.exceptions import NotFound as NotFound
-from werkzeug.exceptions import NotImplemented as NotImplemented  # noqa: A004
+from werkzeug.exceptions import NotImplemented as NotImplemented
 from werkzeug.exceptions import PreconditionFailed as PreconditionFailed
 from werkzeug.exceptions import PreconditionRequired as PreconditionRequired
 from werkzeug.exceptions import RequestedRangeNotSatisfiable as RequestedRangeNotSatisfiable
@@ -122,7 +122,7 @@ class Aborter(_WerkzeugAborter):
         if isinstance(code, int) or isinstance(code, _SansIOResponse):
             super().__call__(code, *args, **kwargs)
         if isinstance(code, _StarletteResponse) or (callable(code) and not isinstance(code, type)):
-            raise HTTPException(response=code)
+            raise HTTPException(response=code)  # type: ignore[arg-type]  # sent as ASGI
         raise LookupError(f"no exception for {code!r}")
 
 

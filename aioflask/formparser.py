@@ -296,7 +296,6 @@ class MultipartReader:
         if part.storage is None:
             self.fields.append((part.name, part.data.decode("utf-8", "replace")))
         else:
-            part.storage._size = part.size
             self.files.append((part.name, part.storage))
 
     def _on_end(self) -> None:

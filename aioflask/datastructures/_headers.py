@@ -231,8 +231,6 @@ def _encode_value(value: Any) -> bytes:
         ) from None
 
 
-
-
 def encode_headers(headers: Headers) -> list[tuple[bytes, bytes]]:
     """Return `headers` as the ASGI list of lower-cased `(name, value)` byte pairs.
 
@@ -265,5 +263,5 @@ class RequestHeaders(_ImmutableHeadersMixin, Headers):  # type: ignore[misc]
         """Return a mutable `Headers` with the same items."""
         return Headers(self._list)
 
-    def __copy__(self) -> Headers:
+    def __copy__(self) -> Headers:  # type: ignore[override]
         return self.copy()

@@ -35,7 +35,7 @@ class _Awaitable:
         return self
 
 
-class ImmutableMultiDict(_Awaitable, _WerkzeugImmutableMultiDict[K, V]):
+class ImmutableMultiDict(_Awaitable, _WerkzeugImmutableMultiDict[K, V]):  # type: ignore[misc]
     """Werkzeug's `ImmutableMultiDict` (`request.args`, `request.form`), also awaitable.
 
     It stays an instance of `werkzeug.datastructures.MultiDict`, so
@@ -44,5 +44,5 @@ class ImmutableMultiDict(_Awaitable, _WerkzeugImmutableMultiDict[K, V]):
     """
 
 
-class CombinedMultiDict(_Awaitable, _WerkzeugCombinedMultiDict[K, V]):
+class CombinedMultiDict(_Awaitable, _WerkzeugCombinedMultiDict[K, V]):  # type: ignore[misc]
     """Werkzeug's `CombinedMultiDict` (`request.values`), also awaitable like `request.form`."""

@@ -689,8 +689,8 @@ class BuildError(_WerkzeugBuildError):
         self.adapter = None
         self.map = map
 
-    @property  # type: ignore[override]
-    def suggested(self) -> Rule | None:
+    @property  # Werkzeug's is a cached attribute typed with its own `Rule`
+    def suggested(self) -> Rule | None:  # type: ignore[override]
         """The rule that best fits what was asked for, if any is close enough."""
         if self.map is None or not self.map._rules:
             return None

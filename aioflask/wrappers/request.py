@@ -183,7 +183,7 @@ class Request(RequestHeaderAccessors, BodyRequest):
 
     # -- headers and friends ----------------------------------------------------
     @property
-    def headers(self) -> RequestHeaders:
+    def headers(self) -> RequestHeaders:  # type: ignore[override]  # Werkzeug's, not Starlette's
         headers = self._headers
         if headers is None:
             headers = self._headers = RequestHeaders(scope=self.scope)
@@ -200,7 +200,7 @@ class Request(RequestHeaderAccessors, BodyRequest):
         return args
 
     @property
-    def cookies(self) -> ImmutableMultiDict[str, str]:  # type: ignore[override]  # first value wins
+    def cookies(self) -> ImmutableMultiDict[str, str]:  # first value wins
         """Request cookies; when a name repeats, `cookies[name]` is the first one."""
         cookies = self._aio_cookies
         if cookies is None:

@@ -195,7 +195,7 @@ class Response(ResponseHeaderAccessors, _StarletteResponse):
         # already encoded for ASGI; a Werkzeug `Headers` is only built when needed.
         raw: list[tuple[bytes, bytes]] = []
         self._raw = raw
-        self._headers: Headers | None = None
+        self._headers: Headers | None = None  # type: ignore[assignment]  # not Starlette's
         self._stream: Iterable[Any] | AsyncIterable[Any] | None = None
         has_ct = False
         if headers:
@@ -293,7 +293,7 @@ class Response(ResponseHeaderAccessors, _StarletteResponse):
         self._status = None
 
     # -- headers ---------------------------------------------------------------------------
-    @property
+    @property  # type: ignore[override]  # Werkzeug's, not Starlette's
     def headers(self) -> Headers:
         """The response headers, a `werkzeug.datastructures.Headers`.
 
@@ -303,7 +303,10 @@ class Response(ResponseHeaderAccessors, _StarletteResponse):
         headers = self._headers
         if headers is None:
             headers = self._headers = Headers(
-                [(_HEADER_NAMES.get(k) or k.decode("latin-1"), v.decode("latin-1")) for k, v in self._raw]
+                [
+                    (_HEADER_NAMES.get(k) or k.decode("latin-1"), v.decode("latin-1"))
+                    for k, v in self._raw
+                ]
             )
         return headers
 
@@ -312,7 +315,7 @@ class Response(ResponseHeaderAccessors, _StarletteResponse):
         self._headers = value if isinstance(value, Headers) else Headers(value)
 
     @property
-    def raw_headers(self) -> list[tuple[bytes, bytes]]:  # type: ignore[override]
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
         """The headers as sent: ASGI's list of lower-cased `(name, value)` byte pairs.
 
         Built from `headers` when they were used, so changing the returned
