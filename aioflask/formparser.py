@@ -24,9 +24,9 @@ from urllib.parse import unquote, unquote_to_bytes
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser
 from starlette.concurrency import run_in_threadpool
+from werkzeug.http import parse_options_header
 
 from .datastructures import FileStorage, Headers
-from .datastructures._headers import parse_options_header
 from .exceptions import BadRequest, RequestEntityTooLarge
 
 #: Uploads up to this size stay in memory; larger ones are written to a temporary file.

@@ -28,18 +28,18 @@ from .._http import (
     quote_etag,
     unquote_etag,
 )
-from ..datastructures._cache import (
+from ..datastructures import (
     ETags,
     HeaderSet,
     IfRange,
     Range,
     RequestCacheControl,
     ResponseCacheControl,
-    _CacheControl,
 )
 
 if TYPE_CHECKING:
     from typing_extensions import Self
+    from werkzeug.datastructures.cache_control import _CacheControl
 
     from ..datastructures import Headers, RequestHeaders
     from .request import Request

@@ -25,6 +25,7 @@ from ..datastructures import (
     MIMEAccept,
     RequestHeaders,
     UserAgent,
+    parse_accept_header,
 )
 from ._accessors import RequestHeaderAccessors
 from ._body import BodyRequest
@@ -242,20 +243,20 @@ class Request(RequestHeaderAccessors, BodyRequest):
 
     @property
     def accept_mimetypes(self) -> MIMEAccept:
-        return MIMEAccept(self.headers.get("accept"))
+        return parse_accept_header(self.headers.get("accept"), MIMEAccept)
 
     @property
     def accept_languages(self) -> LanguageAccept:
         """The `Accept-Language` header (`request.accept_languages.best_match(["en", "fr"])`)."""
-        return LanguageAccept(self.headers.get("accept-language"))
+        return parse_accept_header(self.headers.get("accept-language"), LanguageAccept)
 
     @property
     def accept_charsets(self) -> CharsetAccept:
-        return CharsetAccept(self.headers.get("accept-charset"))
+        return parse_accept_header(self.headers.get("accept-charset"), CharsetAccept)
 
     @property
     def accept_encodings(self) -> Accept:
-        return Accept(self.headers.get("accept-encoding"))
+        return parse_accept_header(self.headers.get("accept-encoding"))
 
     @property
     def environ(self) -> dict[str, Any]:
