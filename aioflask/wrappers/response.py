@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json as _json
 import warnings
-from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
-from datetime import datetime, timedelta, timezone
-from email.utils import format_datetime
+from collections.abc import AsyncIterable, Iterable, Mapping
+from datetime import datetime, timedelta
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import quote
 
 from starlette.responses import Response as _StarletteResponse
 from starlette.types import Receive, Scope, Send
+from werkzeug.http import dump_cookie as _werkzeug_dump_cookie
 
-from ..datastructures import Headers
+from .._http import parse_set_header
+from ..datastructures import Headers, HeaderSet
 from ..datastructures._headers import _encode_value, encode_headers
 from ._accessors import ResponseHeaderAccessors
 from ._stream import close_iterable, send_stream
@@ -37,30 +37,6 @@ def _status_line(code: int) -> str:
         return f"{code} UNKNOWN"
 
 
-def _cookie_quote(value: str) -> str:
-    if value == "" or all(c.isalnum() or c in "!#$%&'()*+-./:<=>?@[]^_`{|}~" for c in value):
-        if value.isascii():
-            return value
-    out = ['"']
-    for ch in value:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch.isascii() and ch.isprintable() and ch not in ",;":
-            out.append(ch)
-        else:
-            out.extend(f"\\{b:03o}" for b in ch.encode("utf-8"))
-    out.append('"')
-    return "".join(out)
-
-
-def _http_date(value: datetime | int | float) -> str:
-    if isinstance(value, (int, float)):
-        value = datetime.fromtimestamp(value, timezone.utc)
-    elif value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return format_datetime(value.astimezone(timezone.utc), usegmt=True)
-
-
 def dump_cookie(
     key: str,
     value: str = "",
@@ -73,91 +49,25 @@ def dump_cookie(
     samesite: str | None = None,
     partitioned: bool = False,
 ) -> str:
-    """Build a `Set-Cookie` header value with Flask's argument names and order."""
-    if samesite is not None:
-        samesite = samesite.title()
-        if samesite not in ("Strict", "Lax", "None"):
-            raise ValueError("samesite must be 'Strict', 'Lax', 'None' or None.")
-    if partitioned:
-        secure = True
-    if path is not None:
-        # As Werkzeug: percent-encode everything but URL path characters (and
-        # `%`, for paths already quoted); `;` is encoded as it ends the attribute.
-        path = quote(path, safe="%!$&'()*+,/:=@")
-    if domain:
-        # Browsers ignore a leading dot and a port; non-ASCII names use IDNA.
-        domain = domain.partition(":")[0].lstrip(".").encode("idna").decode("ascii")
-    parts = [f"{key}={_cookie_quote(value)}"]
-    if domain:
-        parts.append(f"Domain={domain}")
-    if isinstance(max_age, timedelta):
-        max_age = int(max_age.total_seconds())
-    if expires is not None:
-        parts.append(f"Expires={expires if isinstance(expires, str) else _http_date(expires)}")
-    elif max_age is not None:
-        parts.append(f"Expires={_http_date(datetime.now(timezone.utc).timestamp() + max_age)}")
-    if max_age is not None:
-        parts.append(f"Max-Age={max_age}")
-    if secure:
-        parts.append("Secure")
-    if httponly:
-        parts.append("HttpOnly")
-    if path is not None:
-        parts.append(f"Path={path}")
-    if samesite is not None:
-        parts.append(f"SameSite={samesite}")
-    if partitioned:
-        parts.append("Partitioned")
-    return "; ".join(parts)
+    """Build a `Set-Cookie` header value: Werkzeug's `dump_cookie`.
 
-
-class _HeaderSet:
-    """A live view of a comma-separated header such as `Vary`, with `add`."""
-
-    def __init__(self, headers: Headers, name: str) -> None:
-        self._headers = headers
-        self._name = name
-
-    def _items(self) -> list[str]:
-        value = self._headers.get(self._name, "")
-        return [item.strip() for item in value.split(",") if item.strip()]
-
-    def add(self, item: str) -> None:
-        items = self._items()
-        if item.lower() not in (i.lower() for i in items):
-            items.append(item)
-            self._headers[self._name] = ", ".join(items)
-
-    def update(self, items: Iterable[str]) -> None:
-        """Add each of `items` that is not there yet."""
-        for item in items:
-            self.add(item)
-
-    def discard(self, item: str) -> None:
-        """Remove `item` if present (case-insensitive); the header goes when it is empty."""
-        items = [i for i in self._items() if i.lower() != item.lower()]
-        if items:
-            self._headers[self._name] = ", ".join(items)
-        elif self._name in self._headers:
-            del self._headers[self._name]
-
-    def remove(self, item: str) -> None:
-        """Remove `item`; `KeyError` when it is not there."""
-        if item not in self:
-            raise KeyError(item)
-        self.discard(item)
-
-    def __contains__(self, item: object) -> bool:
-        return isinstance(item, str) and item.lower() in (i.lower() for i in self._items())
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._items())
-
-    def __len__(self) -> int:
-        return len(self._items())
-
-    def to_header(self) -> str:
-        return ", ".join(self._items())
+    The arguments are in `Response.set_cookie`'s order (Werkzeug's function
+    has two more before `samesite`). The size check is left to `set_cookie`,
+    which warns with the application's `MAX_COOKIE_SIZE`.
+    """
+    return _werkzeug_dump_cookie(
+        key,
+        value,
+        max_age=max_age,
+        expires=expires,
+        path=path,
+        domain=domain,
+        secure=secure,
+        httponly=httponly,
+        max_size=0,
+        samesite=samesite,
+        partitioned=partitioned,
+    )
 
 
 class Response(ResponseHeaderAccessors, _StarletteResponse):
@@ -372,13 +282,22 @@ class Response(ResponseHeaderAccessors, _StarletteResponse):
         self.headers["Location"] = value
 
     @property
-    def vary(self) -> _HeaderSet:
-        """The `Vary` header as a set-like object: `response.vary.add("Cookie")`."""
-        return _HeaderSet(self.headers, "Vary")
+    def vary(self) -> HeaderSet:
+        """The `Vary` header as a live `HeaderSet`: `response.vary.add("Cookie")`."""
+        return parse_set_header(self.headers.get("vary"), self._set_updater("Vary"))
+
+    @vary.setter
+    def vary(self, value: str | Iterable[str] | None) -> None:
+        self._set_header_set("Vary", value)
 
     @property
-    def allow(self) -> _HeaderSet:
-        return _HeaderSet(self.headers, "Allow")
+    def allow(self) -> HeaderSet:
+        """The `Allow` header as a live `HeaderSet`."""
+        return parse_set_header(self.headers.get("allow"), self._set_updater("Allow"))
+
+    @allow.setter
+    def allow(self, value: str | Iterable[str] | None) -> None:
+        self._set_header_set("Allow", value)
 
     # -- body ----------------------------------------------------------------------------
     @property
