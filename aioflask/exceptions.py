@@ -114,13 +114,16 @@ class Aborter(_WerkzeugAborter):
     Werkzeug's only wraps its own response objects. An aioflask or Starlette
     response, or any other ASGI application (a callable that is not a class),
     is wrapped the same way here: `abort(resp)` raises an `HTTPException`
-    whose `response` is `resp`. Strings, `None` and other plain values still
-    raise `LookupError`.
+    whose `response` is `resp`. An exception instance is raised as it is.
+    Strings, `None` and other plain values still raise `LookupError`.
     """
 
     def __call__(self, code: int | Any, *args: Any, **kwargs: Any) -> NoReturn:
         if isinstance(code, int) or isinstance(code, _SansIOResponse):
             super().__call__(code, *args, **kwargs)
+        if isinstance(code, HTTPException):
+            # Callable too, but as a WSGI app: raise it rather than wrap it.
+            raise code
         if isinstance(code, _StarletteResponse) or (callable(code) and not isinstance(code, type)):
             raise HTTPException(response=code)  # type: ignore[arg-type]  # sent as ASGI
         raise LookupError(f"no exception for {code!r}")

@@ -79,6 +79,13 @@ def test_abort_with_response_object() -> None:
     assert info.value.response is response
 
 
+def test_abort_with_an_exception_instance_raises_it() -> None:
+    error = NotFound(description="gone")
+    with pytest.raises(NotFound) as info:
+        abort(error)
+    assert info.value is error
+
+
 def test_abort_with_a_werkzeug_response() -> None:
     response = WerkzeugResponse("teapot", status=418)
     with pytest.raises(HTTPException) as info:
