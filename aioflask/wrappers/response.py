@@ -76,9 +76,10 @@ class Response(ResponseHeaderAccessors, _StarletteResponse):
     `Response(body, status=200, headers=None, mimetype=None, content_type=None)`.
     The body may be str, bytes, or an iterable / async iterable of chunks (sent
     streamed). The default mimetype is `text/html`; text types get
-    `; charset=utf-8`. Headers stay mutable after creation
-    (`resp.headers["X-Something"] = "A value"`); a value with CR or LF raises
-    `ValueError`. Typed header attributes (`cache_control`, `expires`,
+    `; charset=utf-8`. `headers` is a Werkzeug `Headers`, mutable after creation
+    (`resp.headers["X-Something"] = "A value"`) and replaceable
+    (`resp.headers = Headers(...)`); a value with CR or LF raises `ValueError`
+    when set, a bad name when the response is sent. Typed header attributes (`cache_control`, `expires`,
     `set_etag`, `make_conditional`, ...) come from `ResponseHeaderAccessors`.
     """
 
