@@ -79,8 +79,9 @@ class Response(ResponseHeaderAccessors, _StarletteResponse):
     `; charset=utf-8`. `headers` is a Werkzeug `Headers`, mutable after creation
     (`resp.headers["X-Something"] = "A value"`) and replaceable
     (`resp.headers = Headers(...)`); a value with CR or LF raises `ValueError`
-    when set, a bad name when the response is sent. Typed header attributes (`cache_control`, `expires`,
-    `set_etag`, `make_conditional`, ...) come from `ResponseHeaderAccessors`.
+    when set, a bad name when the response is sent. Typed header attributes
+    (`cache_control`, `expires`, `set_etag`, `make_conditional`, ...) come from
+    `ResponseHeaderAccessors`.
     """
 
     default_mimetype: str | None = "text/html"
