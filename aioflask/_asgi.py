@@ -172,12 +172,13 @@ async def _refuse_ambiguous_framing(scope: Scope, receive: Receive, send: Send) 
     `Transfer-Encoding` and keeps the connection open, so whatever followed
     the body would be served as a request of its own.
     """
+    from ._convert import exception_response
     from .exceptions import BadRequest
 
     error = BadRequest(
         description="The request has both a Content-Length and a Transfer-Encoding header."
     )
-    response = error.get_response()
+    response = exception_response(error)
     response.headers["Connection"] = "close"
     await response(scope, receive, send)
 

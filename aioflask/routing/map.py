@@ -21,7 +21,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from ..exceptions import BadRequest, MethodNotAllowed, NotFound, RequestRedirect, RoutingException
+from werkzeug.routing import BuildError as _WerkzeugBuildError
+from werkzeug.routing import WebsocketMismatch as WebsocketMismatch
+
+from ..exceptions import MethodNotAllowed, NotFound, RequestRedirect
 from .converters import _PATH_SAFE, DEFAULT_CONVERTERS, BaseConverter, ValidationError
 
 _QUERY_SAFE = "!$'()*,/:;?@"
@@ -666,28 +669,28 @@ class Map:
         return f"{type(self).__name__}({list(self.iter_rules())!r})"
 
 
-class WebsocketMismatch(BadRequest):
-    """The path matches only a WebSocket rule and the request is HTTP, or the reverse (400)."""
+class BuildError(_WerkzeugBuildError):
+    """Werkzeug's `BuildError`, with suggestions drawn from aioflask's `Map`.
 
-
-class BuildError(RoutingException, LookupError):
-    """No rule of the endpoint can be built from the given values and method.
-
-    The message says what was asked for and, where it can, which values are
-    missing or which similarly named endpoint was probably meant.
+    It is a subclass so that `except werkzeug.routing.BuildError` catches it.
+    Werkzeug's finds the closest rule through a `MapAdapter`, which aioflask
+    does not have; this one takes the `Map` itself. The message says what was
+    asked for and, where it can, which values are missing or which similarly
+    named endpoint was probably meant.
     """
 
     def __init__(
         self, endpoint: str, values: Mapping[str, Any], method: str | None, map: Map | None = None
     ) -> None:
-        super().__init__(endpoint, values, method)
+        LookupError.__init__(self, endpoint, values, method)
         self.endpoint = endpoint
         self.values = values
         self.method = method
+        self.adapter = None
         self.map = map
 
-    @property
-    def suggested(self) -> Rule | None:
+    @property  # Werkzeug's is a cached attribute typed with its own `Rule`
+    def suggested(self) -> Rule | None:  # type: ignore[override]
         """The rule that best fits what was asked for, if any is close enough."""
         if self.map is None or not self.map._rules:
             return None
