@@ -71,15 +71,22 @@ def instructions(kind: str, path: str, count: int) -> int:
             str(count),
         ]
         done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=True)
-    match = re.search(r"Collected\s*:\s*([\d,]+)", done.stderr)
+    return collected(done.stderr)
+
+
+def collected(report: str) -> int:
+    """The instruction total from callgrind's closing lines (`==pid== Collected : N`)."""
+    match = re.search(r"Collected\s*:\s*([\d,]+)", report)
     if match is None:
-        raise RuntimeError(f"no instruction count in callgrind's output:\n{done.stderr[-2000:]}")
+        raise RuntimeError(f"no instruction count in callgrind's output:\n{report[-2000:]}")
     return int(match.group(1).replace(",", ""))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("cases", nargs="*", choices=[*CASES, []], help="cases to count")
+    parser.add_argument(
+        "cases", nargs="*", help=f"cases to count (default all): {', '.join(CASES)}"
+    )
     parser.add_argument("--few", type=int, default=200)
     parser.add_argument("--many", type=int, default=1200)
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
@@ -88,6 +95,9 @@ def main() -> None:
         kind, path, count = args.child
         serve(kind, path, int(count))
         return
+    unknown = [name for name in args.cases if name not in CASES]
+    if unknown:
+        parser.error(f"unknown case {unknown[0]!r}; pick from {', '.join(CASES)}")
     for name in args.cases or CASES:
         kind, path = CASES[name]
         few = instructions(kind, path, args.few)
