@@ -44,10 +44,9 @@ async def handle_http(app: Flask, scope: Scope, receive: Receive, send: Send) ->
         app.match_request(request)
         try:
             response = await full_dispatch_step(app, ctx)
-            timeout = app.config.get("RESPONSE_TIMEOUT")
             # The context stays up while the body is sent (Flask's stream_with_context),
             # so an error raised by a streamed body reaches the teardown functions too.
-            if timeout and _may_block(response):
+            if _may_block(response) and (timeout := app.config.get("RESPONSE_TIMEOUT")):
                 await _send_with_deadline(app, response, timeout, scope, receive, send)
             else:
                 await response(scope, receive, send)
@@ -81,10 +80,10 @@ _PIECE = 256 * 1024
 
 def _may_block(response: Any) -> bool:
     """Whether sending `response` can wait on the client: a stream or a large body."""
-    if getattr(response, "_stream", None) is not None:
+    try:
+        return response._stream is not None or len(response.body) > _BUFFERED
+    except (AttributeError, TypeError):  # another kind of ASGI response
         return True
-    body = getattr(response, "body", None)
-    return not isinstance(body, bytes) or len(body) > _BUFFERED
 
 
 class SendTimeout(OSError):
@@ -172,12 +171,13 @@ async def _refuse_ambiguous_framing(scope: Scope, receive: Receive, send: Send) 
     `Transfer-Encoding` and keeps the connection open, so whatever followed
     the body would be served as a request of its own.
     """
+    from ._convert import exception_response
     from .exceptions import BadRequest
 
     error = BadRequest(
         description="The request has both a Content-Length and a Transfer-Encoding header."
     )
-    response = error.get_response()
+    response = exception_response(error)
     response.headers["Connection"] = "close"
     await response(scope, receive, send)
 

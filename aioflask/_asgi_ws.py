@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import Receive, Scope, Send
 
+from ._convert import exception_response
 from ._pipeline import handle_user_exception_step
 from .exceptions import HTTPException, InternalServerError, RequestRedirect
 from .websocket import (
@@ -175,7 +176,7 @@ async def _handle_exception(app: Flask, ctx: WebsocketContext, ws: Websocket, e:
             response = app.make_response(rv)
         except Exception:
             app.logger.exception("Building the 500 response failed")
-            response = server_error.get_response()
+            response = exception_response(server_error)
         await ws._refuse(response, 1011)
     if propagate:
         raise e

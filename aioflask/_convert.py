@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from starlette.datastructures import Headers as _StarletteHeaders
 from starlette.responses import Response as _StarletteResponse
 from starlette.types import Message, Receive, Scope, Send
+from werkzeug.datastructures import Headers as _WerkzeugHeaders
+from werkzeug.sansio.response import Response as _WerkzeugResponse
 
 from .exceptions import HTTPException
 from .globals import _cv_request
@@ -25,7 +27,7 @@ def make_response(app: Flask, rv: Any) -> Response:
         if n == 3:
             rv, status, headers = rv
         elif n == 2:
-            if isinstance(rv[1], (_StarletteHeaders, dict, tuple, list)):
+            if isinstance(rv[1], (_WerkzeugHeaders, _StarletteHeaders, dict, tuple, list)):
                 rv, headers = rv
             else:
                 rv, status = rv
@@ -49,9 +51,9 @@ def make_response(app: Flask, rv: Any) -> Response:
         elif isinstance(rv, (dict, list)):
             rv = app.json.response(rv)
         elif isinstance(rv, HTTPException):
-            rv = rv.get_response()
-            if not isinstance(rv, Response):  # abort() given a Starlette or ASGI response
-                rv = _ForeignResponse(rv)
+            rv = exception_response(rv, response_class)
+        elif isinstance(rv, _WerkzeugResponse):
+            rv = from_werkzeug(rv, response_class)
         elif isinstance(rv, _StarletteResponse):
             rv = _ForeignResponse(rv)
         elif callable(rv):
@@ -71,6 +73,50 @@ def make_response(app: Flask, rv: Any) -> Response:
             response.status_code = status
     if headers:
         response.headers.update(headers)
+    return response
+
+
+def exception_response(e: HTTPException, response_class: type[Response] = Response) -> Response:
+    """The response an `HTTPException` stands for, as an aioflask `Response`.
+
+    That is the exception's `response` when it has one (converted if it is a
+    Werkzeug response, wrapped if it is a Starlette response or another ASGI
+    app). A class that overrides `get_response` (Werkzeug's `RequestRedirect`,
+    or an application's own) gets its result converted. Otherwise the page
+    is built from `get_body()`, `get_headers()` and `code`, without going
+    through Werkzeug's WSGI response.
+    """
+    rv: Any = e.response
+    if rv is None:
+        if type(e).get_response is not HTTPException.get_response:
+            rv = e.get_response()
+        else:
+            return response_class(e.get_body(), status=e.code, headers=e.get_headers())
+    if isinstance(rv, Response):
+        return rv
+    if isinstance(rv, _WerkzeugResponse):
+        return from_werkzeug(rv, response_class)
+    return _ForeignResponse(rv)
+
+
+def from_werkzeug(rv: _WerkzeugResponse, response_class: type[Response] = Response) -> Response:
+    """Copy a Werkzeug response (status, headers, body) into an aioflask `Response`.
+
+    This is what lets an error handler return `e.get_response()`, as Flask's
+    documentation shows. A streamed Werkzeug body is streamed again; a sans-IO
+    response, which has no body, gives an empty one.
+    """
+    body: Any = b""
+    get_data = getattr(rv, "get_data", None)
+    if get_data is not None:
+        if getattr(rv, "is_streamed", False):
+            body = iter(rv.response)  # type: ignore[attr-defined]
+        else:
+            body = get_data()
+    response = response_class(body, status=rv.status)
+    response.headers = rv.headers.copy()
+    if isinstance(body, bytes):
+        response.headers["Content-Length"] = str(len(body))
     return response
 
 
@@ -94,9 +140,8 @@ class _ForeignResponse(Response):
         if isinstance(app, _StarletteResponse):
             self.status_code = app.status_code
             self.raw_headers = app.raw_headers
-            self.__dict__.pop("_headers", None)
         else:
-            self.raw_headers.clear()
+            self.raw_headers = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         app = self._app

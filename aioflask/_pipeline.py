@@ -14,6 +14,7 @@ from itertools import chain
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from ._convert import exception_response
 from ._convert import make_response as _make_response
 from ._threads import _run_coro_blocking
 from .ctx import RequestContext, _is_async_callable
@@ -317,7 +318,7 @@ async def _aio_handle_exception(
         return await _aio_finalize_request(self, rv, ctx, from_error_handler=True)
     except Exception:
         self.logger.exception("Building the 500 response failed")
-        return server_error.get_response()
+        return exception_response(server_error)
 
 
 def log_exception(

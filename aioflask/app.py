@@ -173,12 +173,6 @@ class Flask(Scaffold):
         instance_relative_config: bool = False,
         root_path: str | None = None,
     ) -> None:
-        if host_matching or static_host is not None:
-            raise NotImplementedError(
-                "aioflask's router does not match on the Host header yet: create the app "
-                "without 'host_matching' and 'static_host' (or route by host in an ASGI "
-                "middleware in front of 'app.asgi_app')."
-            )
         super().__init__(
             import_name,
             static_folder=static_folder,
@@ -215,12 +209,20 @@ class Flask(Scaffold):
         self.blueprints: dict[str, Blueprint] = {}
         self.extensions: dict[str, Any] = {}
         self.subdomain_matching = subdomain_matching
+        self.url_map.host_matching = host_matching
         self._got_first_request = False
         self._async_cache: dict[Any, bool] = {}
         self._worker_pool: WorkerPool | None = None
         self._jinja_env: jinja2.Environment | None = None
         self._logger: logging.Logger | None = None
         if self.has_static_folder:
+            if bool(static_host) != host_matching:
+                # Flask asserts this too: with host matching the static route needs a host.
+                raise AssertionError(
+                    "Invalid static_host/host_matching combination: with host_matching=True "
+                    "pass static_host='example.com' (or static_folder=None); static_host "
+                    "needs host_matching=True."
+                )
             # The view holds the app weakly: a bound method would make a reference
             # cycle, and an app could then only be freed by the garbage collector.
             app_ref = weakref.ref(self)
@@ -231,7 +233,10 @@ class Flask(Scaffold):
                 return await app._serve_static(filename)
 
             self.add_url_rule(
-                f"{self.static_url_path}/<path:filename>", endpoint="static", view_func=static
+                f"{self.static_url_path}/<path:filename>",
+                endpoint="static",
+                host=static_host,
+                view_func=static,
             )
 
     # -- identity and config-backed attributes -----------------------------------------------------
@@ -718,7 +723,7 @@ class Flask(Scaffold):
     def match_request(self, request: Request) -> None:
         """Match the URL; a routing error is stored on the request and raised in dispatch."""
         try:
-            if self.subdomain_matching:
+            if self.subdomain_matching or self.url_map.host_matching:
                 request.url_rule, request.view_args = self.url_map.match(
                     request.path, request.method, subdomain=self._request_subdomain(request)
                 )
@@ -741,10 +746,13 @@ class Flask(Scaffold):
     def _request_subdomain(self, request: Request) -> str | None:
         """The subdomain `request` is routed on; None means `url_map.default_subdomain`.
 
+        With host matching it is the whole host (rules match on their `host`).
         As in Flask, only with `subdomain_matching` on is it read from the
         host (relative to `SERVER_NAME`, so "" when that is unset); otherwise
         every host is served by the rules of the default subdomain.
         """
+        if self.url_map.host_matching:
+            return normalize_host(request.host, request.scheme)
         if not self.subdomain_matching:
             return None
         server_name = self.config["SERVER_NAME"]
@@ -782,7 +790,7 @@ class Flask(Scaffold):
                 _external = True
             host = self.config["SERVER_NAME"]
             current = None
-            if host is None and _external:
+            if host is None and _external and not self.url_map.host_matching:
                 raise RuntimeError(
                     "Unable to build URLs outside an active request without 'SERVER_NAME' "
                     "configured. Also configure 'APPLICATION_ROOT' and "
@@ -801,12 +809,14 @@ class Flask(Scaffold):
         domain = rule._build_subdomain(values)
         if domain != (self.url_map.default_subdomain if current is None else current):
             _external = True  # a rule on another subdomain needs the host in its URL
-            if host is None:
+            if host is None and not (self.url_map.host_matching and domain):
                 raise RuntimeError(
                     f"Unable to build the URL of {endpoint!r} (subdomain {domain!r}) outside "
                     "an active request without 'SERVER_NAME' configured."
                 )
-        if domain and host is not None:
+        if self.url_map.host_matching:
+            host = domain or host  # the rule's own host
+        elif domain and host is not None:
             host = f"{domain}.{host}"
         url = quote(script_root) + path
         if rule.websocket:

@@ -37,10 +37,10 @@ class DebugFilesKeyError(KeyError, AssertionError):
         return self.msg
 
 
-class DebugFilesDict(ImmutableMultiDict[FileStorage]):
+class DebugFilesDict(ImmutableMultiDict[str, FileStorage]):
     """An empty `request.files` that explains a missing key (debug mode only)."""
 
-    def __init__(self, mimetype: str, form: ImmutableMultiDict[str]) -> None:
+    def __init__(self, mimetype: str, form: ImmutableMultiDict[str, str]) -> None:
         super().__init__()
         self._mimetype = mimetype
         self._form = form

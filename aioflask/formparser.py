@@ -24,9 +24,9 @@ from urllib.parse import unquote, unquote_to_bytes
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser
 from starlette.concurrency import run_in_threadpool
+from werkzeug.http import parse_options_header
 
 from .datastructures import FileStorage, Headers
-from .datastructures._headers import parse_options_header
 from .exceptions import BadRequest, RequestEntityTooLarge
 
 #: Uploads up to this size stay in memory; larger ones are written to a temporary file.
@@ -271,9 +271,10 @@ class MultipartReader:
             if self.on_file is not None:
                 self.on_file(stream)
             part.stream = stream
-            part.storage = FileStorage(
-                stream=stream, filename=filename, name=name, headers=Headers(raw=part.headers)
+            headers = Headers(
+                [(k.decode("latin-1").title(), v.decode("latin-1")) for k, v in part.headers]
             )
+            part.storage = FileStorage(stream=stream, filename=filename, name=name, headers=headers)
             self._file_parts.append(part)
 
     def _on_part_data(self, data: bytes, start: int, end: int) -> None:
@@ -295,7 +296,6 @@ class MultipartReader:
         if part.storage is None:
             self.fields.append((part.name, part.data.decode("utf-8", "replace")))
         else:
-            part.storage._size = part.size
             self.files.append((part.name, part.storage))
 
     def _on_end(self) -> None:

@@ -12,11 +12,15 @@ from typing import TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:
     from starlette.datastructures import Headers as _StarletteHeaders
+    from werkzeug.datastructures import Headers as _WerkzeugHeaders
+    from werkzeug.sansio.response import Response as _WerkzeugResponse
 
     from .wrappers import Response
 
 ResponseValue = Union[
     "Response",
+    # What `HTTPException.get_response()` gives; aioflask converts it.
+    "_WerkzeugResponse",
     str,
     bytes,
     bytearray,
@@ -31,6 +35,7 @@ ResponseValue = Union[
 StatusCode = Union[int, str]
 HeaderValue = Union[str, list[str], tuple[str, ...]]
 HeadersValue = Union[
+    "_WerkzeugHeaders",
     "_StarletteHeaders",
     Mapping[str, HeaderValue],
     Sequence[tuple[str, HeaderValue]],

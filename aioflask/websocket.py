@@ -110,7 +110,7 @@ class Websocket:
         return self.request.query_string
 
     @property
-    def args(self) -> ImmutableMultiDict[str]:
+    def args(self) -> ImmutableMultiDict[str, str]:
         """The query string as a multi-dict."""
         return self.request.args
 
@@ -120,7 +120,7 @@ class Websocket:
         return self.request.headers
 
     @property
-    def cookies(self) -> ImmutableMultiDict[str]:
+    def cookies(self) -> ImmutableMultiDict[str, str]:
         """The cookies sent with the handshake."""
         return self.request.cookies
 

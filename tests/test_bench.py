@@ -73,3 +73,15 @@ def test_verdicts_follow_the_targets() -> None:
     assert run.Row("x", slow, fast, None).verdict == "info"
     assert run.Row("x", slow, fast, 1.5).ratio == pytest.approx(1.6)
     assert fast.median == pytest.approx(11.0)
+
+
+def test_instruction_counter_runs_each_case_and_reads_callgrinds_total() -> None:
+    from bench import instructions
+
+    for kind, path in instructions.CASES.values():
+        instructions.serve(kind, path, 2)  # the child's work, without valgrind
+    assert instructions.collected("==12== Events    : Ir\n==12== Collected : 1,234,567\n") == (
+        1_234_567
+    )
+    with pytest.raises(RuntimeError, match="no instruction count"):
+        instructions.collected("valgrind: command not found")

@@ -1,44 +1,46 @@
-"""Containers with the interfaces Flask code expects from Werkzeug.
+"""Werkzeug's containers, as Flask code and extensions expect them.
 
-- `MultiDict`, `ImmutableMultiDict` and `CombinedMultiDict` hold form data and
-  query arguments (`request.form`, `request.args`, `request.values`): several
-  values per key, item access returns the first one.
-- `Headers` (response headers) and `RequestHeaders` (request headers) extend
-  Starlette's header classes with Werkzeug's methods, keeping Starlette's
-  storage: a list of lower-cased `(name, value)` byte pairs.
-- `FileStorage` wraps an uploaded file.
-- `Accept` and its subclasses parse `Accept*` headers; `Authorization` and
-  `UserAgent` parse their request headers.
-- `RequestCacheControl`, `ResponseCacheControl`, `ETags`, `IfRange`, `Range`
-  and `HeaderSet` are the parsed caching and conditional headers (see
-  `Request.cache_control`, `Response.cache_control`, `Request.if_none_match`).
+Everything here is the class from `werkzeug.datastructures` (or, for the
+helpers, the function from `werkzeug.http`), so `isinstance` checks against
+Werkzeug's names hold. Four are thin subclasses, each for one reason given in
+its docstring:
 
-A missing key raises `BadRequestKeyError`, a `KeyError` that also is a 400
-`BadRequest`, so `request.form["name"]` for an absent field answers 400.
+- `ImmutableMultiDict` and `CombinedMultiDict` (`request.args`,
+  `request.form`, `request.values`) can also be awaited, for Quart-style code.
+- `FileStorage` (`request.files`) adds `save_async` and `from_upload`.
+- `RequestHeaders` (`request.headers`) is a read-only `Headers` filled from
+  an ASGI scope, where Werkzeug's `EnvironHeaders` reads a WSGI environ.
+
+Response headers are a plain Werkzeug `Headers`. A missing key raises
+`BadRequestKeyError`, a `KeyError` that also is a 400 `BadRequest`, so
+`request.form["name"]` for an absent field answers 400.
 """
 
 from __future__ import annotations
 
-from ._accept import Accept as Accept
-from ._accept import CharsetAccept as CharsetAccept
-from ._accept import LanguageAccept as LanguageAccept
-from ._accept import MIMEAccept as MIMEAccept
-from ._accept import parse_accept_header as parse_accept_header
-from ._auth import Authorization as Authorization
-from ._auth import UserAgent as UserAgent
-from ._cache import ETags as ETags
-from ._cache import HeaderSet as HeaderSet
-from ._cache import IfRange as IfRange
-from ._cache import Range as Range
-from ._cache import RequestCacheControl as RequestCacheControl
-from ._cache import ResponseCacheControl as ResponseCacheControl
+from werkzeug.datastructures import Accept as Accept
+from werkzeug.datastructures import Authorization as Authorization
+from werkzeug.datastructures import CharsetAccept as CharsetAccept
+from werkzeug.datastructures import ContentRange as ContentRange
+from werkzeug.datastructures import ETags as ETags
+from werkzeug.datastructures import HeaderSet as HeaderSet
+from werkzeug.datastructures import IfRange as IfRange
+from werkzeug.datastructures import LanguageAccept as LanguageAccept
+from werkzeug.datastructures import MIMEAccept as MIMEAccept
+from werkzeug.datastructures import Range as Range
+from werkzeug.datastructures import RequestCacheControl as RequestCacheControl
+from werkzeug.datastructures import ResponseCacheControl as ResponseCacheControl
+from werkzeug.datastructures import WWWAuthenticate as WWWAuthenticate
+from werkzeug.http import dump_options_header as dump_options_header
+from werkzeug.http import parse_accept_header as parse_accept_header
+from werkzeug.http import parse_list_header as parse_list_header
+from werkzeug.http import parse_options_header as parse_options_header
+from werkzeug.http import quote_header_value as quote_header_value
+from werkzeug.user_agent import UserAgent as UserAgent
+
 from ._files import FileStorage as FileStorage
 from ._headers import Headers as Headers
 from ._headers import RequestHeaders as RequestHeaders
-from ._headers import dump_options_header as dump_options_header
-from ._headers import parse_list_header as parse_list_header
-from ._headers import parse_options_header as parse_options_header
-from ._headers import quote_header_value as quote_header_value
 from ._multidict import CombinedMultiDict as CombinedMultiDict
 from ._multidict import ImmutableMultiDict as ImmutableMultiDict
 from ._multidict import MultiDict as MultiDict
@@ -48,6 +50,7 @@ __all__ = [
     "Authorization",
     "CharsetAccept",
     "CombinedMultiDict",
+    "ContentRange",
     "ETags",
     "FileStorage",
     "HeaderSet",
@@ -62,6 +65,7 @@ __all__ = [
     "RequestHeaders",
     "ResponseCacheControl",
     "UserAgent",
+    "WWWAuthenticate",
     "dump_options_header",
     "parse_accept_header",
     "parse_list_header",

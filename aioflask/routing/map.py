@@ -21,7 +21,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from ..exceptions import BadRequest, MethodNotAllowed, NotFound, RequestRedirect, RoutingException
+from werkzeug.routing import BuildError as _WerkzeugBuildError
+from werkzeug.routing import WebsocketMismatch as WebsocketMismatch
+
+from ..exceptions import MethodNotAllowed, NotFound, RequestRedirect
 from .converters import _PATH_SAFE, DEFAULT_CONVERTERS, BaseConverter, ValidationError
 
 _QUERY_SAFE = "!$'()*,/:;?@"
@@ -147,7 +150,10 @@ class Rule:
     and `merge_slashes` override the map's settings, and `websocket` rules only
     match WebSocket requests. `subdomain` (default: the map's
     `default_subdomain`) is a literal such as `api` or a pattern with variables
-    such as `<user>`; see `Map.match`. `Map.add` parses the rule and sets `map`.
+    such as `<user>`; see `Map.match`. On a map with `host_matching`, `host`
+    takes its place: the whole host, such as `example.com` or
+    `<user>.example.com` (a rule without one matches no request). `Map.add`
+    parses the rule and sets `map`.
     """
 
     def __init__(
@@ -161,6 +167,7 @@ class Rule:
         merge_slashes: bool | None = None,
         websocket: bool = False,
         subdomain: str | None = None,
+        host: str | None = None,
     ) -> None:
         if not string.startswith("/"):
             raise ValueError(f"URL rule {string!r} must start with a slash, e.g. '/{string}'.")
@@ -181,6 +188,7 @@ class Rule:
         self.merge_slashes = merge_slashes
         self.websocket = websocket
         self.subdomain = subdomain
+        self.host = host
         self.provide_automatic_options = False
         self.map: Map | None = None
         self._converters: dict[str, BaseConverter] = {}
@@ -203,7 +211,8 @@ class Rule:
         path = _MULTI_SLASH.sub("/", self.rule) if self.merge_slashes else self.rule
         self._converters, self._to_python, self._build_ops = {}, [], []  # clean after a failure
         self.arguments = set(self.defaults or ())
-        self._parse_subdomain(map, self.subdomain)
+        # The host (host matching) or the subdomain is the first level of the tree.
+        self._parse_subdomain(map, (self.host or "") if map.host_matching else self.subdomain)
         segments: list[list[_Op]] = [[]]
         ops: list[_Op] = [("/", None)]
         final = False  # after a slash-matching variable, slashes no longer split segments
@@ -425,6 +434,30 @@ def _no_match(seen: set[str]) -> Exception:
     return WebsocketMismatch() if seen else NotFound()
 
 
+def _from_werkzeug(rule: Any) -> Rule:
+    """An aioflask `Rule` with the settings of a `werkzeug.routing.Rule` (for `Map.add`)."""
+    from werkzeug.routing import Rule as WerkzeugRule
+
+    if not isinstance(rule, WerkzeugRule):
+        raise TypeError(f"Map.add() takes a Rule, not {type(rule).__name__}.")
+    if rule.redirect_to is not None or rule.build_only or rule.alias:
+        raise ValueError(
+            f"Werkzeug rule {rule.rule!r} uses redirect_to, build_only or alias, which "
+            "aioflask's router does not support; add a view that redirects instead."
+        )
+    return Rule(
+        rule.rule,
+        endpoint=rule.endpoint,
+        methods=rule.methods,
+        defaults=rule.defaults,
+        strict_slashes=rule.strict_slashes,
+        merge_slashes=rule.merge_slashes,
+        websocket=rule.websocket,
+        subdomain=rule.subdomain,
+        host=rule.host,
+    )
+
+
 class Map:
     """All URL rules of an application, with matching and URL building.
 
@@ -432,7 +465,9 @@ class Map:
     them unset. `converters` extends or overrides `DEFAULT_CONVERTERS`; more can
     be put in the `converters` dict later, before adding rules that use them.
     `default_subdomain` is the subdomain of rules that give none, and the one
-    `match` assumes when it is not told the request's.
+    `match` assumes when it is not told the request's. With `host_matching`,
+    rules match on their `host` instead, and `match` is given the request's
+    host in `subdomain`.
     """
 
     def __init__(
@@ -443,8 +478,10 @@ class Map:
         merge_slashes: bool = True,
         converters: Mapping[str, type[BaseConverter]] | None = None,
         default_subdomain: str = "",
+        host_matching: bool = False,
     ) -> None:
         self.strict_slashes = strict_slashes
+        self.host_matching = host_matching
         self.default_subdomain = default_subdomain
         self.merge_slashes = merge_slashes
         self.converters = dict(DEFAULT_CONVERTERS, **(converters or {}))
@@ -466,7 +503,7 @@ class Map:
         converter and `RuntimeError` if the rule already belongs to a map.
         """
         if not isinstance(rule, Rule):
-            raise TypeError(f"Map.add() takes a Rule, not {type(rule).__name__}.")
+            rule = _from_werkzeug(rule)
         if rule.map is not None:
             raise RuntimeError(f"{rule!r} already belongs to a map; create a new Rule instead.")
         rule._bind(self)
@@ -515,6 +552,7 @@ class Map:
                     if r.defaults
                     and r.arguments == rule.arguments
                     and r.subdomain == rule.subdomain
+                    and r.host == rule.host
                 )
         self._top, self._root, self._static = top, root, static
         self._sub_patterns, self._dirty = bool(top.dynamic), False
@@ -666,28 +704,28 @@ class Map:
         return f"{type(self).__name__}({list(self.iter_rules())!r})"
 
 
-class WebsocketMismatch(BadRequest):
-    """The path matches only a WebSocket rule and the request is HTTP, or the reverse (400)."""
+class BuildError(_WerkzeugBuildError):
+    """Werkzeug's `BuildError`, with suggestions drawn from aioflask's `Map`.
 
-
-class BuildError(RoutingException, LookupError):
-    """No rule of the endpoint can be built from the given values and method.
-
-    The message says what was asked for and, where it can, which values are
-    missing or which similarly named endpoint was probably meant.
+    It is a subclass so that `except werkzeug.routing.BuildError` catches it.
+    Werkzeug's finds the closest rule through a `MapAdapter`, which aioflask
+    does not have; this one takes the `Map` itself. The message says what was
+    asked for and, where it can, which values are missing or which similarly
+    named endpoint was probably meant.
     """
 
     def __init__(
         self, endpoint: str, values: Mapping[str, Any], method: str | None, map: Map | None = None
     ) -> None:
-        super().__init__(endpoint, values, method)
+        LookupError.__init__(self, endpoint, values, method)
         self.endpoint = endpoint
         self.values = values
         self.method = method
+        self.adapter = None
         self.map = map
 
-    @property
-    def suggested(self) -> Rule | None:
+    @property  # Werkzeug's is a cached attribute typed with its own `Rule`
+    def suggested(self) -> Rule | None:  # type: ignore[override]
         """The rule that best fits what was asked for, if any is close enough."""
         if self.map is None or not self.map._rules:
             return None

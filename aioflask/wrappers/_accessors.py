@@ -28,18 +28,18 @@ from .._http import (
     quote_etag,
     unquote_etag,
 )
-from ..datastructures._cache import (
+from ..datastructures import (
     ETags,
     HeaderSet,
     IfRange,
     Range,
     RequestCacheControl,
     ResponseCacheControl,
-    _CacheControl,
 )
 
 if TYPE_CHECKING:
     from typing_extensions import Self
+    from werkzeug.datastructures.cache_control import _CacheControl
 
     from ..datastructures import Headers, RequestHeaders
     from .request import Request
@@ -263,10 +263,13 @@ class ResponseHeaderAccessors:
 
     @content_language.setter
     def content_language(self, value: str | Iterable[str] | None) -> None:
+        self._set_header_set("Content-Language", value)
+
+    def _set_header_set(self, name: str, value: str | Iterable[str] | None) -> None:
         if not value:
-            self.headers.pop("Content-Language", None)
+            self.headers.pop(name, None)
         else:
-            self.headers["Content-Language"] = _dump_set(value)
+            self.headers[name] = _dump_set(value)
 
     def _set_updater(self, name: str) -> Callable[[HeaderSet], None]:
         def update(header_set: HeaderSet) -> None:

@@ -312,8 +312,8 @@ class BodyRequest(_StarletteRequest):
 
     #: Set when reading the body failed; accessors raise it again.
     _aio_body_error: Exception | None = None
-    _aio_form: ImmutableMultiDict[str] | None = None
-    _aio_files: ImmutableMultiDict[FileStorage] | None = None
+    _aio_form: ImmutableMultiDict[str, str] | None = None
+    _aio_files: ImmutableMultiDict[str, FileStorage] | None = None
     _aio_form_error: Exception | None = None
     _aio_spools: list[IO[bytes]] | None = None
     _aio_receiver: BodyReceiver | None = None
@@ -575,7 +575,7 @@ class BodyRequest(_StarletteRequest):
 
     # -- forms ----------------------------------------------------------------------------
     @property
-    def form(self) -> ImmutableMultiDict[str]:  # type: ignore[override]  # Flask's attribute
+    def form(self) -> ImmutableMultiDict[str, str]:  # type: ignore[override]  # Flask's attribute
         """Form fields (urlencoded or multipart); `form['missing']` gives a 400.
 
         A form over the limits raises 413 here, a malformed one 400.
@@ -592,7 +592,7 @@ class BodyRequest(_StarletteRequest):
         return form
 
     @property
-    def files(self) -> ImmutableMultiDict[FileStorage]:
+    def files(self) -> ImmutableMultiDict[str, FileStorage]:
         """Uploaded files of a multipart form, as `FileStorage` objects."""
         if "_body" not in self.__dict__:
             pending = self._unread(False, caller_awaits(2))

@@ -25,6 +25,7 @@ from ..datastructures import (
     MIMEAccept,
     RequestHeaders,
     UserAgent,
+    parse_accept_header,
 )
 from ._accessors import RequestHeaderAccessors
 from ._body import BodyRequest
@@ -68,8 +69,8 @@ class Request(RequestHeaderAccessors, BodyRequest):
     # Lazily computed attributes (class-level None avoids AttributeError round trips).
     _path: str | None = None
     _headers: RequestHeaders | None = None  # type: ignore[assignment]  # None until first use
-    _args: ImmutableMultiDict[str] | None = None
-    _aio_cookies: ImmutableMultiDict[str] | None = None
+    _args: ImmutableMultiDict[str, str] | None = None
+    _aio_cookies: ImmutableMultiDict[str, str] | None = None
 
     def __init__(self, scope: Scope, receive: Receive = empty_receive, send: Send = empty_send):
         # Starlette's __init__ only checks the scope type and stores these.
@@ -183,14 +184,14 @@ class Request(RequestHeaderAccessors, BodyRequest):
 
     # -- headers and friends ----------------------------------------------------
     @property
-    def headers(self) -> RequestHeaders:
+    def headers(self) -> RequestHeaders:  # type: ignore[override]  # Werkzeug's, not Starlette's
         headers = self._headers
         if headers is None:
             headers = self._headers = RequestHeaders(scope=self.scope)
         return headers
 
     @property
-    def args(self) -> ImmutableMultiDict[str]:
+    def args(self) -> ImmutableMultiDict[str, str]:
         """The query string as a multi-dict (`&` separates fields, `;` does not)."""
         args = self._args
         if args is None:
@@ -200,7 +201,7 @@ class Request(RequestHeaderAccessors, BodyRequest):
         return args
 
     @property
-    def cookies(self) -> ImmutableMultiDict[str]:  # type: ignore[override]  # first value wins
+    def cookies(self) -> ImmutableMultiDict[str, str]:  # first value wins
         """Request cookies; when a name repeats, `cookies[name]` is the first one."""
         cookies = self._aio_cookies
         if cookies is None:
@@ -242,20 +243,20 @@ class Request(RequestHeaderAccessors, BodyRequest):
 
     @property
     def accept_mimetypes(self) -> MIMEAccept:
-        return MIMEAccept(self.headers.get("accept"))
+        return parse_accept_header(self.headers.get("accept"), MIMEAccept)
 
     @property
     def accept_languages(self) -> LanguageAccept:
         """The `Accept-Language` header (`request.accept_languages.best_match(["en", "fr"])`)."""
-        return LanguageAccept(self.headers.get("accept-language"))
+        return parse_accept_header(self.headers.get("accept-language"), LanguageAccept)
 
     @property
     def accept_charsets(self) -> CharsetAccept:
-        return CharsetAccept(self.headers.get("accept-charset"))
+        return parse_accept_header(self.headers.get("accept-charset"), CharsetAccept)
 
     @property
     def accept_encodings(self) -> Accept:
-        return Accept(self.headers.get("accept-encoding"))
+        return parse_accept_header(self.headers.get("accept-encoding"))
 
     @property
     def environ(self) -> dict[str, Any]:
@@ -331,7 +332,7 @@ class Request(RequestHeaderAccessors, BodyRequest):
         return False
 
     @property
-    def values(self) -> CombinedMultiDict[str]:  # type: ignore[override]  # Flask's attribute
+    def values(self) -> CombinedMultiDict[str, str]:  # type: ignore[override]  # Flask's attribute
         """`args` and `form` together; for GET only `args`, as in Flask."""
         if self.method == "GET":
             return CombinedMultiDict([self.args])

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import json as _json
 import warnings
-from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
-from datetime import datetime, timedelta, timezone
-from email.utils import format_datetime
+from collections.abc import AsyncIterable, Iterable, Mapping
+from datetime import datetime, timedelta
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import quote
 
 from starlette.responses import Response as _StarletteResponse
 from starlette.types import Receive, Scope, Send
+from werkzeug.http import dump_cookie as _werkzeug_dump_cookie
 
-from ..datastructures import (
-    Headers,
-)
-from ..datastructures._headers import _encode_value
+from .._http import parse_set_header
+from ..datastructures import Headers, HeaderSet
+from ..datastructures._headers import _encode_value, encode_headers
 from ._accessors import ResponseHeaderAccessors
 from ._stream import close_iterable, send_stream
 from .request import _split_mimetype
@@ -39,30 +37,6 @@ def _status_line(code: int) -> str:
         return f"{code} UNKNOWN"
 
 
-def _cookie_quote(value: str) -> str:
-    if value == "" or all(c.isalnum() or c in "!#$%&'()*+-./:<=>?@[]^_`{|}~" for c in value):
-        if value.isascii():
-            return value
-    out = ['"']
-    for ch in value:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch.isascii() and ch.isprintable() and ch not in ",;":
-            out.append(ch)
-        else:
-            out.extend(f"\\{b:03o}" for b in ch.encode("utf-8"))
-    out.append('"')
-    return "".join(out)
-
-
-def _http_date(value: datetime | int | float) -> str:
-    if isinstance(value, (int, float)):
-        value = datetime.fromtimestamp(value, timezone.utc)
-    elif value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return format_datetime(value.astimezone(timezone.utc), usegmt=True)
-
-
 def dump_cookie(
     key: str,
     value: str = "",
@@ -75,91 +49,25 @@ def dump_cookie(
     samesite: str | None = None,
     partitioned: bool = False,
 ) -> str:
-    """Build a `Set-Cookie` header value with Flask's argument names and order."""
-    if samesite is not None:
-        samesite = samesite.title()
-        if samesite not in ("Strict", "Lax", "None"):
-            raise ValueError("samesite must be 'Strict', 'Lax', 'None' or None.")
-    if partitioned:
-        secure = True
-    if path is not None:
-        # As Werkzeug: percent-encode everything but URL path characters (and
-        # `%`, for paths already quoted); `;` is encoded as it ends the attribute.
-        path = quote(path, safe="%!$&'()*+,/:=@")
-    if domain:
-        # Browsers ignore a leading dot and a port; non-ASCII names use IDNA.
-        domain = domain.partition(":")[0].lstrip(".").encode("idna").decode("ascii")
-    parts = [f"{key}={_cookie_quote(value)}"]
-    if domain:
-        parts.append(f"Domain={domain}")
-    if isinstance(max_age, timedelta):
-        max_age = int(max_age.total_seconds())
-    if expires is not None:
-        parts.append(f"Expires={expires if isinstance(expires, str) else _http_date(expires)}")
-    elif max_age is not None:
-        parts.append(f"Expires={_http_date(datetime.now(timezone.utc).timestamp() + max_age)}")
-    if max_age is not None:
-        parts.append(f"Max-Age={max_age}")
-    if secure:
-        parts.append("Secure")
-    if httponly:
-        parts.append("HttpOnly")
-    if path is not None:
-        parts.append(f"Path={path}")
-    if samesite is not None:
-        parts.append(f"SameSite={samesite}")
-    if partitioned:
-        parts.append("Partitioned")
-    return "; ".join(parts)
+    """Build a `Set-Cookie` header value: Werkzeug's `dump_cookie`.
 
-
-class _HeaderSet:
-    """A live view of a comma-separated header such as `Vary`, with `add`."""
-
-    def __init__(self, headers: Headers, name: str) -> None:
-        self._headers = headers
-        self._name = name
-
-    def _items(self) -> list[str]:
-        value = self._headers.get(self._name, "")
-        return [item.strip() for item in value.split(",") if item.strip()]
-
-    def add(self, item: str) -> None:
-        items = self._items()
-        if item.lower() not in (i.lower() for i in items):
-            items.append(item)
-            self._headers[self._name] = ", ".join(items)
-
-    def update(self, items: Iterable[str]) -> None:
-        """Add each of `items` that is not there yet."""
-        for item in items:
-            self.add(item)
-
-    def discard(self, item: str) -> None:
-        """Remove `item` if present (case-insensitive); the header goes when it is empty."""
-        items = [i for i in self._items() if i.lower() != item.lower()]
-        if items:
-            self._headers[self._name] = ", ".join(items)
-        elif self._name in self._headers:
-            del self._headers[self._name]
-
-    def remove(self, item: str) -> None:
-        """Remove `item`; `KeyError` when it is not there."""
-        if item not in self:
-            raise KeyError(item)
-        self.discard(item)
-
-    def __contains__(self, item: object) -> bool:
-        return isinstance(item, str) and item.lower() in (i.lower() for i in self._items())
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._items())
-
-    def __len__(self) -> int:
-        return len(self._items())
-
-    def to_header(self) -> str:
-        return ", ".join(self._items())
+    The arguments are in `Response.set_cookie`'s order (Werkzeug's function
+    has two more before `samesite`). The size check is left to `set_cookie`,
+    which warns with the application's `MAX_COOKIE_SIZE`.
+    """
+    return _werkzeug_dump_cookie(
+        key,
+        value,
+        max_age=max_age,
+        expires=expires,
+        path=path,
+        domain=domain,
+        secure=secure,
+        httponly=httponly,
+        max_size=0,
+        samesite=samesite,
+        partitioned=partitioned,
+    )
 
 
 class Response(ResponseHeaderAccessors, _StarletteResponse):
@@ -168,15 +76,15 @@ class Response(ResponseHeaderAccessors, _StarletteResponse):
     `Response(body, status=200, headers=None, mimetype=None, content_type=None)`.
     The body may be str, bytes, or an iterable / async iterable of chunks (sent
     streamed). The default mimetype is `text/html`; text types get
-    `; charset=utf-8`. Headers stay mutable after creation
-    (`resp.headers["X-Something"] = "A value"`); a value with CR or LF raises
-    `ValueError`. Typed header attributes (`cache_control`, `expires`,
-    `set_etag`, `make_conditional`, ...) come from `ResponseHeaderAccessors`.
+    `; charset=utf-8`. `headers` is a Werkzeug `Headers`, mutable after creation
+    (`resp.headers["X-Something"] = "A value"`) and replaceable
+    (`resp.headers = Headers(...)`); a value with CR or LF raises `ValueError`
+    when set, a bad name when the response is sent. Typed header attributes
+    (`cache_control`, `expires`, `set_etag`, `make_conditional`, ...) come from
+    `ResponseHeaderAccessors`.
     """
 
     default_mimetype: str | None = "text/html"
-    # Built on first use of `headers`; `app._ForeignResponse` resets it by this name.
-    _headers: Headers | None = None  # type: ignore[assignment]
     default_status = 200
     charset = "utf-8"
     autocorrect_location_header = False
@@ -195,14 +103,20 @@ class Response(ResponseHeaderAccessors, _StarletteResponse):
         self._status_code = self.default_status
         if status is not None:
             self.status = status
-        self.raw_headers: list[tuple[bytes, bytes]] = []
+        # Until someone reads `headers`, the few headers set here live in `_raw`,
+        # already encoded for ASGI; a Werkzeug `Headers` is only built when needed.
+        raw: list[tuple[bytes, bytes]] = []
+        self._raw = raw
+        self._headers: Headers | None = None  # type: ignore[assignment]  # not Starlette's
         self._stream: Iterable[Any] | AsyncIterable[Any] | None = None
+        has_ct = False
         if headers:
-            self.headers.extend(headers)
-        has_ct = headers is not None and "content-type" in self.headers
+            self._headers = Headers(headers)
+            has_ct = "content-type" in self._headers
         if not has_ct:
+            encoded: bytes | None = None
             if content_type is not None:
-                self.raw_headers.append((b"content-type", _encode_value(content_type)))
+                encoded = _encode_value(content_type)
             else:
                 if mimetype is None:
                     mimetype = self.default_mimetype
@@ -214,7 +128,11 @@ class Response(ResponseHeaderAccessors, _StarletteResponse):
                         encoded = _encode_value(self._with_charset(mimetype))
                         if len(_CONTENT_TYPES) < 512:
                             _CONTENT_TYPES[key] = encoded
-                    self.raw_headers.append((b"content-type", encoded))
+            if encoded is not None:
+                if self._headers is None:
+                    raw.append((b"content-type", encoded))
+                else:
+                    self._headers["Content-Type"] = encoded.decode("latin-1")
         self.direct_passthrough = direct_passthrough
         if response is None:
             self.body = b""
@@ -225,7 +143,7 @@ class Response(ResponseHeaderAccessors, _StarletteResponse):
                 return
             body = response.encode(self.charset) if isinstance(response, str) else bytes(response)
             self.body = body
-            self.raw_headers.append((b"content-length", str(len(body)).encode("latin-1")))
+            raw.append((b"content-length", str(len(body)).encode("latin-1")))
             return
         elif isinstance(response, (list, tuple)):
             self.body = b""
@@ -287,12 +205,45 @@ class Response(ResponseHeaderAccessors, _StarletteResponse):
         self._status = None
 
     # -- headers ---------------------------------------------------------------------------
-    @property
+    @property  # type: ignore[override]  # Werkzeug's, not Starlette's
     def headers(self) -> Headers:
+        """The response headers, a `werkzeug.datastructures.Headers`.
+
+        They can be replaced: `response.headers = value` takes a `Headers`
+        (used as is), a dict or a list of `(name, value)` pairs.
+        """
         headers = self._headers
         if headers is None:
-            headers = self._headers = Headers(raw=self.raw_headers)
+            headers = self._headers = Headers(
+                [
+                    (_HEADER_NAMES.get(k) or k.decode("latin-1"), v.decode("latin-1"))
+                    for k, v in self._raw
+                ]
+            )
         return headers
+
+    @headers.setter
+    def headers(self, value: Headers | Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
+        self._headers = value if isinstance(value, Headers) else Headers(value)
+
+    @property
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """The headers as sent: ASGI's list of lower-cased `(name, value)` byte pairs.
+
+        Built from `headers` when they were used, so changing the returned
+        list changes nothing then; assign to replace all headers.
+
+        Raises:
+            ValueError: a header name or value has a line break or NUL, or is
+                not Latin-1 text.
+        """
+        headers = self._headers
+        return self._raw if headers is None else encode_headers(headers)
+
+    @raw_headers.setter
+    def raw_headers(self, value: list[tuple[bytes, bytes]]) -> None:
+        self._raw = value
+        self._headers = None
 
     @property
     def mimetype(self) -> str | None:
@@ -333,13 +284,22 @@ class Response(ResponseHeaderAccessors, _StarletteResponse):
         self.headers["Location"] = value
 
     @property
-    def vary(self) -> _HeaderSet:
-        """The `Vary` header as a set-like object: `response.vary.add("Cookie")`."""
-        return _HeaderSet(self.headers, "Vary")
+    def vary(self) -> HeaderSet:
+        """The `Vary` header as a live `HeaderSet`: `response.vary.add("Cookie")`."""
+        return parse_set_header(self.headers.get("vary"), self._set_updater("Vary"))
+
+    @vary.setter
+    def vary(self, value: str | Iterable[str] | None) -> None:
+        self._set_header_set("Vary", value)
 
     @property
-    def allow(self) -> _HeaderSet:
-        return _HeaderSet(self.headers, "Allow")
+    def allow(self) -> HeaderSet:
+        """The `Allow` header as a live `HeaderSet`."""
+        return parse_set_header(self.headers.get("allow"), self._set_updater("Allow"))
+
+    @allow.setter
+    def allow(self, value: str | Iterable[str] | None) -> None:
+        self._set_header_set("Allow", value)
 
     # -- body ----------------------------------------------------------------------------
     @property
@@ -363,8 +323,18 @@ class Response(ResponseHeaderAccessors, _StarletteResponse):
     def set_data(self, value: str | bytes | bytearray | memoryview) -> None:
         """Replace the body and update `Content-Length`."""
         self._stream = None
-        self.body = value.encode(self.charset) if isinstance(value, str) else bytes(value)
-        self.headers["Content-Length"] = str(len(self.body))
+        body = self.body = value.encode(self.charset) if isinstance(value, str) else bytes(value)
+        headers = self._headers
+        if headers is not None:
+            headers["Content-Length"] = str(len(body))
+            return
+        raw = self._raw
+        length = (b"content-length", str(len(body)).encode("latin-1"))
+        for index, (name, _) in enumerate(raw):
+            if name == b"content-length":
+                raw[index] = length
+                return
+        raw.append(length)
 
     @property
     def data(self) -> bytes:
@@ -414,7 +384,7 @@ class Response(ResponseHeaderAccessors, _StarletteResponse):
         header = dump_cookie(
             key, value, max_age, expires, path, domain, secure, httponly, samesite, partitioned
         )
-        self.headers.append("Set-Cookie", header)
+        self.headers.add("Set-Cookie", header)
         limit = self.max_cookie_size
         if limit and len(header) > limit:
             warnings.warn(
@@ -517,6 +487,7 @@ class Response(ResponseHeaderAccessors, _StarletteResponse):
 
 
 _CONTENT_TYPES: dict[tuple[type[Response], str, str], bytes] = {}
+_HEADER_NAMES = {b"content-type": "Content-Type", b"content-length": "Content-Length"}
 _NOT_MODIFIED_DROPS = (
     b"allow",
     b"content-encoding",

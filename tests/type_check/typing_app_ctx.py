@@ -109,15 +109,15 @@ async def index() -> str:
 @app.post("/form")
 async def read_form() -> dict[str, Any]:
     # Flask's spelling (the body is read before the view runs) ...
-    form: ImmutableMultiDict[str] = request.form
-    files: ImmutableMultiDict[FileStorage] = request.files
+    form: ImmutableMultiDict[str, str] = request.form
+    files: ImmutableMultiDict[str, FileStorage] = request.files
     raw: bytes = request.data
     # ... and Quart's, which aioflask accepts as well.
     awaited_form = await request.form
     awaited_files = await request.files
     awaited_raw = await request.data
-    assert_type(awaited_form, ImmutableMultiDict[str])
-    assert_type(awaited_files, ImmutableMultiDict[FileStorage])
+    assert_type(awaited_form, ImmutableMultiDict[str, str])
+    assert_type(awaited_files, ImmutableMultiDict[str, FileStorage])
     assert_type(awaited_raw, bytes)
     payload: Any = await request.get_json()
     body: bytes = await request.get_data()

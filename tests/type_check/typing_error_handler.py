@@ -8,6 +8,7 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from typing_extensions import assert_type
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from aioflask import Blueprint, Flask, Response, abort, jsonify, render_template
 from aioflask.exceptions import BadRequest, HTTPException, NotFound
@@ -38,7 +39,8 @@ async def handle_key_error(e: KeyError) -> tuple[dict[str, str], int, dict[str, 
 
 
 @app.errorhandler(HTTPException)
-def handle_http(e: HTTPException) -> Response:
+def handle_http(e: HTTPException) -> WerkzeugResponse:
+    # Werkzeug builds this response; aioflask converts it when it is returned.
     response = e.get_response()
     response.headers["X-Handled"] = "1"
     return response
@@ -82,4 +84,4 @@ def aborts_with_response() -> str:
 # The decorators give back the handler unchanged.
 assert_type(handle_400(BadRequest()), str)
 assert_type(handle_permission(PermissionError()), tuple[str, int, list[tuple[str, str]]])
-assert_type(handle_http(NotFound()), Response)
+assert_type(handle_http(NotFound()), WerkzeugResponse)
