@@ -163,20 +163,24 @@ def shell_command() -> None:
 @click.option("--all-methods", is_flag=True, help="Also show HEAD and OPTIONS.")
 @with_appcontext
 def routes_command(sort: str, all_methods: bool) -> None:
-    """Print every route: endpoint, methods, subdomain (when any rule has one) and rule."""
-    rules = list(_cv_app.get().app.url_map.iter_rules())
+    """Print every route: endpoint, methods, host or subdomain (when used) and rule."""
+    app = _cv_app.get().app
+    rules = list(app.url_map.iter_rules())
     if not rules:
         click.echo("No routes were registered.")
         return
     hidden = set() if all_methods else {"HEAD", "OPTIONS"}
-    show_domain = any(getattr(rule, "subdomain", None) for rule in rules)
-    header = ["Endpoint", "Methods", "Subdomain", "Rule"]
+    # With host matching the domain column is each rule's host; otherwise its subdomain.
+    host_matching = bool(getattr(app.url_map, "host_matching", False))
+    domain_attr, domain_title = ("host", "Host") if host_matching else ("subdomain", "Subdomain")
+    show_domain = host_matching or any(getattr(rule, "subdomain", None) for rule in rules)
+    header = ["Endpoint", "Methods", domain_title, "Rule"]
     columns = ["endpoint", "methods", "domain", "rule"]
     rows = [
         [
             str(rule.endpoint),
             ", ".join(sorted((rule.methods or set()) - hidden)),
-            getattr(rule, "subdomain", None) or "",
+            getattr(rule, domain_attr, None) or "",
             rule.rule,
         ]
         for rule in rules

@@ -295,6 +295,19 @@ def test_routes_show_subdomains_when_a_rule_has_one() -> None:
     assert [line.split() for line in lines[2:]] == [["b", "GET", "/b"], ["a", "GET", "api", "/a"]]
 
 
+def test_routes_show_hosts_with_host_matching() -> None:
+    app = Flask("hosts", static_folder=None, host_matching=True)
+    app.add_url_rule("/a", host="a.example.com", endpoint="a")
+    app.add_url_rule("/b", host="b.example.com", endpoint="b")
+    group = FlaskGroup(create_app=lambda: app)
+    lines = CliRunner().invoke(group, ["routes"]).output.splitlines()
+    assert lines[0].split() == ["Endpoint", "Methods", "Host", "Rule"]
+    assert [line.split() for line in lines[2:]] == [
+        ["a", "GET", "a.example.com", "/a"],
+        ["b", "GET", "b.example.com", "/b"],
+    ]
+
+
 def test_routes_without_routes(workdir: Path) -> None:
     write(
         workdir / "empty.py",
