@@ -749,6 +749,14 @@ class FlaskClient(httpx.AsyncClient):
 
     # -- `with client:` keeps the last request's context -----------------------------------
     def _keep_context(self, ctx: RequestContext, exc: BaseException | None) -> None:
+        if ctx._session is None:
+            # The request never touched its session, which aioflask then never opens.
+            # Flask's kept context always has one (`request_ctx._session.accessed`
+            # is False), so open it now, unless the interface can only be awaited.
+            try:
+                ctx._session = ctx.app._open_session_now(ctx.request)
+            except Exception:
+                pass
         self._kept = (ctx, exc)
 
     def _end_kept(self) -> None:

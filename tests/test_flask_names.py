@@ -513,3 +513,30 @@ def test_debug_mode_explains_a_redirect_that_drops_form_data(
     assert client.get("/user").status_code == 301  # GET is redirected as usual
     app.debug = False
     assert client.post("/user", data={"status": "x"}).status_code == 301
+
+
+def test_kept_context_has_an_unaccessed_session(app: Flask) -> None:
+    from aioflask import session
+
+    @app.post("/")
+    def do_set() -> str:
+        session["value"] = request.form["value"]
+        return "set"
+
+    @app.get("/nothing")
+    def nothing() -> str:
+        return ""
+
+    client = app.test_client()
+    with client:
+        rv = client.get("/nothing")
+        assert "cookie" not in rv.vary
+        kept = cast(Any, request_ctx)._session
+        assert kept is not None and not kept.accessed and not kept.modified
+    with client:
+        client.post("/", data={"value": "42"})
+        kept = cast(Any, request_ctx)._session
+        assert kept.accessed and kept.modified
+    with client:
+        client.get("/nothing")
+        assert session["value"] == "42"  # the cookie's session, opened for the kept context
