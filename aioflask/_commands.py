@@ -22,17 +22,48 @@ class _PathList(click.Path):
         return [super(_PathList, self).convert(item, param, ctx) for item in items]
 
 
+class _CertFile(click.Path):
+    """`--cert`: a certificate file. Flask's other forms get an explanation."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value == "adhoc" and not os.path.exists(value):
+            self.fail(
+                "aioflask does not make ad-hoc certificates: uvicorn loads TLS from files. "
+                "Create a self-signed pair (for example with 'openssl req -x509 -newkey "
+                "rsa:2048 -nodes -keyout key.pem -out cert.pem') and pass '--cert cert.pem "
+                "--key key.pem'.",
+                param,
+                ctx,
+            )
+        return super().convert(value, param, ctx)
+
+
+def _pair_key_with_cert(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """Check `--key` against `--cert` while parsing; `cert` becomes the (cert, key) pair."""
+    cert = ctx.params.get("cert")
+    if value is None:
+        if cert is not None:
+            raise click.BadParameter("'--cert' needs a '--key' file too.", ctx, param)
+        return
+    if cert is None:
+        raise click.BadParameter("'--key' needs a '--cert' file too.", ctx, param)
+    ctx.params["cert"] = (cert, value)
+
+
 @click.command("run", short_help="Serve the app with uvicorn.")
 @click.option("--host", "-h", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", "-p", default=5000, show_default=True, help="Port to bind.")
 @click.option(
     "--cert",
-    type=click.Path(exists=True, dir_okay=False),
+    type=_CertFile(exists=True, dir_okay=False),
+    is_eager=True,  # checked before --key, which pairs with it
     help="TLS certificate file (uvicorn's --ssl-certfile); needs --key.",
 )
 @click.option(
     "--key",
     type=click.Path(exists=True, dir_okay=False),
+    callback=_pair_key_with_cert,
+    expose_value=False,
     help="TLS private key file (uvicorn's --ssl-keyfile).",
 )
 @click.option(
@@ -67,8 +98,7 @@ def run_command(
     info: ScriptInfo,
     host: str,
     port: int,
-    cert: str | None,
-    key: str | None,
+    cert: tuple[str, str] | None,
     reload: bool | None,
     debugger: bool | None,
     with_threads: bool,
@@ -83,16 +113,14 @@ def run_command(
     """
     from ._serve import serve
 
-    if (cert is None) != (key is None):
-        raise click.BadParameter("'--cert' and '--key' must be given together.")
     app = info.load_app()
     debug = app.debug
     if info.app_import_path is not None:
         click.echo(f" * Serving aioflask app {info.app_import_path!r}")
     click.echo(f" * Debug mode: {'on' if debug else 'off'}")
     options: dict[str, Any] = {}
-    if cert is not None:
-        options.update(ssl_certfile=cert, ssl_keyfile=key)
+    if cert is not None:  # the (cert, key) pair, checked while parsing
+        options.update(ssl_certfile=cert[0], ssl_keyfile=cert[1])
     reload_options: dict[str, Any] = {}
     if extra_files:
         reload_options["reload_dirs"] = sorted(

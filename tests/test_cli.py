@@ -538,7 +538,25 @@ def test_run_cert_and_key(workdir: Path, uvicorn_calls: list[tuple[Any, dict[str
     assert (kwargs["ssl_certfile"], kwargs["ssl_keyfile"]) == ("cert.pem", "key.pem")
     alone = CliRunner().invoke(cli, ["--app", "hello", "run", "--cert", "cert.pem"])
     assert alone.exit_code == 2
-    assert "'--cert' and '--key' must be given together" in alone.output
+    assert "'--cert' needs a '--key' file too" in alone.output
+
+
+def test_run_cert_and_key_are_checked_while_parsing(workdir: Path) -> None:
+    from aioflask.cli import run_command
+
+    write(workdir / "cert.pem", "cert")
+    write(workdir / "key.pem", "key")
+    with pytest.raises(click.BadParameter, match="needs a '--key'"):
+        run_command.make_context("run", ["--cert", "cert.pem"])
+    with pytest.raises(click.BadParameter, match="needs a '--cert'"):
+        run_command.make_context("run", ["--key", "key.pem"])
+    for args in (
+        ["--cert", "cert.pem", "--key", "key.pem"],
+        ["--key", "key.pem", "--cert", "cert.pem"],
+    ):
+        assert run_command.make_context("run", args).params["cert"] == ("cert.pem", "key.pem")
+    with pytest.raises(click.BadParameter, match="does not make ad-hoc certificates"):
+        run_command.make_context("run", ["--cert", "adhoc"])
 
 
 def test_run_extra_files_and_exclude_patterns(
