@@ -544,6 +544,41 @@ def test_call_on_close_runs_after_sending() -> None:
     assert log == ["body done", "closed"]
 
 
+def test_close_without_sending_closes_the_body_and_runs_the_callbacks(tmp_path: Path) -> None:
+    # Werkzeug's `close()`, as Flask's own tests call on `send_file` responses.
+    app = Flask(__name__)
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"contents")
+    log: list[str] = []
+
+    async def adone() -> None:
+        log.append("async")
+
+    with app.test_request_context():
+        rv = send_file(path)
+        rv.call_on_close(lambda: log.append("sync"))
+        rv.call_on_close(adone)
+        stream = rv._stream
+        assert stream is not None and not getattr(stream, "_closed", True)
+        rv.close()
+        assert getattr(stream, "_closed", False) is True
+        assert log == ["sync", "async"]
+        rv.close()  # a second close does nothing
+        assert log == ["sync", "async"]
+
+        def generate() -> Any:
+            try:
+                yield b"a"
+            finally:
+                log.append("generator closed")
+
+        gen = generate()
+        next(gen)
+        with Response(gen):
+            pass
+        assert log[-1] == "generator closed"
+
+
 def test_call_on_close_runs_every_function_and_reports_the_first_error() -> None:
     app = Flask(__name__)
     log: list[str] = []

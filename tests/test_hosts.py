@@ -150,3 +150,33 @@ def test_werkzeug_rules_can_be_added_to_the_map() -> None:
 @pytest.mark.parametrize(("line", "code"), python_blocks("hosts.md"))
 def test_docs_examples(tmp_path: Path, line: int, code: str) -> None:
     run_block("hosts.md", line, code, tmp_path)
+
+
+def test_werkzeug_rule_factories_add_their_rules() -> None:
+    from werkzeug.routing import EndpointPrefix, Submount
+    from werkzeug.routing import Rule as WerkzeugRule
+
+    app = Flask(__name__)
+    app.url_map.add(
+        Submount(
+            "/foo",
+            [
+                WerkzeugRule("/bar", endpoint="bar"),
+                EndpointPrefix("x.", [WerkzeugRule("/", endpoint="index")]),
+            ],
+        )
+    )
+
+    @app.endpoint("bar")
+    def bar() -> str:
+        return "bar"
+
+    @app.endpoint("x.index")
+    def index() -> str:
+        return "index"
+
+    client = app.test_client()
+    assert client.get("/foo/bar").text == "bar"
+    assert client.get("/foo/").text == "index"
+    with pytest.raises(TypeError, match="takes a Rule"):
+        app.url_map.add("/not-a-rule")  # type: ignore[arg-type]

@@ -22,6 +22,8 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 from werkzeug.routing import BuildError as _WerkzeugBuildError
+from werkzeug.routing import Rule as _WerkzeugRule
+from werkzeug.routing import RuleFactory as WerkzeugRuleFactory
 from werkzeug.routing import WebsocketMismatch as WebsocketMismatch
 
 from ..exceptions import MethodNotAllowed, NotFound, RequestRedirect
@@ -436,9 +438,7 @@ def _no_match(seen: set[str]) -> Exception:
 
 def _from_werkzeug(rule: Any) -> Rule:
     """An aioflask `Rule` with the settings of a `werkzeug.routing.Rule` (for `Map.add`)."""
-    from werkzeug.routing import Rule as WerkzeugRule
-
-    if not isinstance(rule, WerkzeugRule):
+    if not isinstance(rule, _WerkzeugRule):
         raise TypeError(f"Map.add() takes a Rule, not {type(rule).__name__}.")
     if rule.redirect_to is not None or rule.build_only or rule.alias:
         raise ValueError(
@@ -496,13 +496,20 @@ class Map:
         for rule in rules or ():
             self.add(rule)
 
-    def add(self, rule: Rule) -> None:
+    def add(self, rule: Rule | WerkzeugRuleFactory) -> None:
         """Parse `rule` with this map's converters and add it.
 
         Raises `ValueError` for a malformed rule, `LookupError` for an unknown
         converter and `RuntimeError` if the rule already belongs to a map.
+        A `werkzeug.routing.Rule` is copied into an aioflask rule, and a Werkzeug
+        rule factory (`Submount`, `EndpointPrefix`, ...) adds the rules it makes.
         """
         if not isinstance(rule, Rule):
+            if isinstance(rule, WerkzeugRuleFactory) and not isinstance(rule, _WerkzeugRule):
+                # Werkzeug's Submount, EndpointPrefix, Subdomain, RuleTemplate...
+                for made in rule.get_rules(self):  # type: ignore[arg-type]
+                    self.add(made)
+                return
             rule = _from_werkzeug(rule)
         if rule.map is not None:
             raise RuntimeError(f"{rule!r} already belongs to a map; create a new Rule instead.")

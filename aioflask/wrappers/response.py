@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json as _json
 import warnings
 from collections.abc import AsyncIterable, Iterable, Mapping
@@ -14,6 +15,7 @@ from starlette.types import Receive, Scope, Send
 from werkzeug.http import dump_cookie as _werkzeug_dump_cookie
 
 from .._http import parse_set_header
+from .._threads import _run_coro_blocking
 from ..datastructures import Headers, HeaderSet
 from ..datastructures._headers import _encode_value, encode_headers
 from ._accessors import ResponseHeaderAccessors
@@ -428,6 +430,30 @@ class Response(ResponseHeaderAccessors, _StarletteResponse):
             partitioned=partitioned,
         )
 
+    # -- closing without sending (Werkzeug's `close()`) ----------------------------------------
+    def close(self) -> None:
+        """Close the body's iterable (a `send_file` file, a generator) and run `call_on_close`.
+
+        For a response that will not be sent, as Werkzeug's `close()` is:
+        the server closes what it sends by itself. A coroutine callback is run
+        to completion; call it from sync code, not on the event loop.
+        """
+        stream, self._stream = self._stream, None
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+        callbacks, self._on_close = self._on_close or [], None
+        for func in callbacks:
+            result = func()
+            if inspect.isawaitable(result):
+                _run_coro_blocking(_awaited(result))
+
+    def __enter__(self) -> Response:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     # -- sending -------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._on_close is not None:  # `call_on_close` functions run after sending
@@ -498,3 +524,7 @@ _NOT_MODIFIED_DROPS = (
     b"content-type",
     b"last-modified",
 )
+
+
+async def _awaited(awaitable: Any) -> Any:
+    return await awaitable
