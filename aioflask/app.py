@@ -8,7 +8,6 @@ import logging
 import os
 import re
 import sys
-import warnings
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, ValuesView
 from datetime import timedelta
@@ -30,7 +29,7 @@ from .exceptions import (
 from .globals import _cv_request
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .routing import BuildError, Map, Rule
-from .routing.hosts import INVALID_SUBDOMAIN, normalize_host, subdomain_of
+from .routing.hosts import normalize_host, subdomain_of
 from .scaffold import Scaffold, _endpoint_from_view_func, _methods_of, setupmethod
 from .sessions import SecureCookieSessionInterface, SessionInterface, SessionMixin
 from .templating import DispatchingJinjaLoader, Environment
@@ -725,16 +724,8 @@ class Flask(Scaffold):
         """Match the URL; a routing error is stored on the request and raised in dispatch."""
         try:
             if self.subdomain_matching or self.url_map.host_matching:
-                subdomain = self._request_subdomain(request)
-                if subdomain == INVALID_SUBDOMAIN:
-                    # Werkzeug warns about such a host too (once per request).
-                    warnings.warn(
-                        f"Current server name {request.host!r} doesn't match configured"
-                        f" server name {self.config['SERVER_NAME']!r}",
-                        stacklevel=2,
-                    )
                 request.url_rule, request.view_args = self.url_map.match(
-                    request.path, request.method, subdomain=subdomain
+                    request.path, request.method, subdomain=self._request_subdomain(request)
                 )
             else:
                 request.url_rule, request.view_args = self.url_map.match(
