@@ -233,7 +233,7 @@ def _load_env_file(ctx: click.Context, param: click.Parameter, value: str | None
 
 
 def get_version(ctx: click.Context, param: click.Parameter | None, value: bool) -> None:
-    """The `--version` option's callback: print the versions of Python, aioflask and its server.
+    """The `--version` option's callback: the versions of Python, aioflask and what it runs on.
 
     Named as in Flask, whose tests and tools call it directly.
     """
@@ -244,11 +244,11 @@ def get_version(ctx: click.Context, param: click.Parameter | None, value: bool) 
     from . import __version__ as flask_api
 
     lines = [f"Python {sys.version.split()[0]}"]
-    for dist in ("aioflask", "starlette", "uvicorn"):
+    for label in ("aioflask", "starlette", "uvicorn", "Werkzeug"):
         try:
-            lines.append(f"{dist} {version(dist)}")
+            lines.append(f"{label} {version(label.lower())}")
         except Exception:  # not installed as a distribution (a source checkout)
-            lines.append(f"{dist} unknown")
+            lines.append(f"{label} unknown")
     lines[1] += f" (the Flask {flask_api} API)"
     click.echo("\n".join(lines), color=ctx.color)
     ctx.exit()

@@ -438,6 +438,9 @@ class FlaskClient(httpx.AsyncClient):
         #: address the app sees, and `HTTP_<NAME>` keys are headers a request
         #: does not set itself (`client.environ_base["HTTP_USER_AGENT"] = "Foo"`).
         self.environ_base: dict[str, Any] = {"REMOTE_ADDR": "127.0.0.1"}
+        if "user-agent" not in {name.lower() for name in (kwargs.get("headers") or {})}:
+            # Flask's client introduces itself as Werkzeug; so does this one.
+            self.headers["User-Agent"] = _werkzeug_user_agent()
 
     def build_request(self, *args: Any, **kwargs: Any) -> httpx.Request:
         return self._with_secure_cookies(super().build_request(*args, **kwargs))
@@ -864,6 +867,15 @@ def _split_files(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[st
             else:
                 fields.setdefault(key, []).append(item)
     return {k: v[0] if len(v) == 1 else v for k, v in fields.items()}, files
+
+
+def _werkzeug_user_agent() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"Werkzeug/{version('werkzeug')}"
+    except PackageNotFoundError:  # pragma: no cover - Werkzeug is a dependency
+        return "Werkzeug"
 
 
 def _is_multipart(content_type: str | None) -> bool:

@@ -7,6 +7,7 @@ In-process tests use click's `CliRunner`; the tests at the end run the real
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import os
 import sys
 import textwrap
@@ -380,7 +381,9 @@ def test_version(workdir: Path) -> None:
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[0].startswith("Python ")
-    assert [line.split()[0] for line in lines[1:]] == ["aioflask", "starlette", "uvicorn"]
+    names = ["aioflask", "starlette", "uvicorn", "Werkzeug"]
+    assert [line.split()[0] for line in lines[1:]] == names
+    assert f"Werkzeug {importlib.metadata.version('werkzeug')}" in lines
 
 
 def test_dotenv_files(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import io
 import logging
 import platform
@@ -257,7 +258,10 @@ def test_environ_base_sets_the_client_address_and_default_headers(app: Flask) ->
 
     client = app.test_client()
     assert client.environ_base["REMOTE_ADDR"] == "127.0.0.1"
-    assert client.get("/").json["addr"] == "127.0.0.1"
+    werkzeug_ua = f"Werkzeug/{importlib.metadata.version('werkzeug')}"
+    assert client.get("/").json == {"addr": "127.0.0.1", "ua": werkzeug_ua}  # as Flask's
+    own = app.test_client(headers={"user-agent": "Custom"})  # httpx's client-wide headers
+    assert own.get("/").json["ua"] == "Custom"
     client.environ_base["REMOTE_ADDR"] = "192.168.0.22"
     client.environ_base["HTTP_USER_AGENT"] = "Foo"
     assert client.get("/").json == {"addr": "192.168.0.22", "ua": "Foo"}
