@@ -31,6 +31,11 @@ def _wsgi_str(value: str) -> bytes:
 def scope_from_environ(environ: Mapping[str, Any]) -> tuple[Scope, Receive]:
     """The ASGI HTTP scope and a `receive` that hands over `wsgi.input`'s body."""
     scope, body = scope_and_body(environ)
+    return scope, one_shot_receive(body)
+
+
+def one_shot_receive(body: bytes) -> Receive:
+    """An ASGI `receive` that hands over `body` in one message, then a disconnect."""
     sent = False
 
     async def receive() -> Message:
@@ -40,7 +45,7 @@ def scope_from_environ(environ: Mapping[str, Any]) -> tuple[Scope, Receive]:
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
 
-    return scope, receive
+    return receive
 
 
 def scope_and_body(environ: Mapping[str, Any]) -> tuple[Scope, bytes]:

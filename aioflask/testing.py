@@ -41,6 +41,7 @@ import httpx
 
 from ._asgi import PRESERVE_KEY
 from ._awaitable import caller_calls_method
+from ._environ import one_shot_receive
 from ._http import parse_set_header
 from ._testing_ws import WebSocketRejected as WebSocketRejected
 from ._testing_ws import WebsocketSession as WebsocketSession
@@ -1009,14 +1010,7 @@ def build_request(app: Flask, *args: Any, **kwargs: Any) -> Request:
     errors_stream = hreq.extensions.get(ERRORS_STREAM_KEY)
     if errors_stream is not None:
         scope[ERRORS_STREAM_KEY] = errors_stream
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
+    receive = one_shot_receive(body)
 
     from ._threads import _run_coro_blocking
 

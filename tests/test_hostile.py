@@ -29,6 +29,7 @@ from aioflask import Flask, Request, Response, abort, redirect, request, session
 from aioflask.debug import DebugMiddleware
 from aioflask.views import MethodView
 from bench import sendfile as sendfile_bench
+from bench.run import make_scope
 from tests.docsnippets import DOCS, python_blocks, run_block
 from tests.serving import serve
 from tests.test_request_stream import CHUNKED, call_asgi, chunked, rss_bytes
@@ -755,20 +756,7 @@ async def test_response_timeout_is_not_armed_for_small_bodies() -> None:
         seen.append(message["type"])
         await asyncio.sleep(0.1)  # slower than the timeout: only a small body may pass
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/health",
-        "raw_path": b"/health",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"x")],
-        "client": ("127.0.0.1", 1),
-        "server": ("127.0.0.1", 80),
-    }
+    scope = make_scope("/health")
 
     async def receive() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
