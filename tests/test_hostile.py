@@ -495,17 +495,24 @@ def test_h2_50mb_chunked_on_a_real_server_is_413_with_bounded_memory() -> None:
     assert growth < 2 * 16 * 1024 * 1024, f"RSS grew by {growth / 2**20:.1f} MiB"
 
 
-def test_h3_trickled_body_is_408_once_a_gap_exceeds_body_timeout_on_a_real_server() -> None:
-    # BODY_TIMEOUT bounds the wait for each piece of the body, as nginx's
-    # client_body_timeout does, not the whole body (a gap: docs/security.md).
-    app = body_app()
-    app.config["BODY_TIMEOUT"] = 0.25
+def record_post_teardowns(app: Flask) -> list[BaseException | None]:
+    """The exceptions the teardown functions of `app`'s POST requests are called with."""
     torn: list[BaseException | None] = []
 
     @app.teardown_request
     def teardown(exc: BaseException | None) -> None:
         if request.method == "POST":
             torn.append(exc)
+
+    return torn
+
+
+def test_h3_trickled_body_is_408_once_a_gap_exceeds_body_timeout_on_a_real_server() -> None:
+    # BODY_TIMEOUT bounds the wait for each piece of the body, as nginx's
+    # client_body_timeout does, not the whole body (a gap: docs/security.md).
+    app = body_app()
+    app.config["BODY_TIMEOUT"] = 0.25
+    torn = record_post_teardowns(app)
 
     with serve(app) as base:
         head = b"POST /raw HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"
@@ -571,12 +578,7 @@ def test_h3_steady_trickle_is_408_soon_after_the_deadline_on_a_real_server() -> 
     # as a whole must keep up BODY_MIN_RATE after BODY_DEADLINE seconds.
     app = body_app()
     app.config.update(BODY_DEADLINE=1.0, BODY_MIN_RATE=1000)
-    torn: list[BaseException | None] = []
-
-    @app.teardown_request
-    def teardown(exc: BaseException | None) -> None:
-        if request.method == "POST":
-            torn.append(exc)
+    torn = record_post_teardowns(app)
 
     with serve(app) as base:
         head = b"POST /raw HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"
